@@ -1,0 +1,81 @@
+# dlstack.cdh: two commands do everything on a fresh Debian 12 machine (as root).
+#   make demo   set up, start a local container, read its GPU/library state
+#   make test   set up, then sanity, unit tests, ansible-lint and molecule
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+COLLECTION_LINK := ansible_collections/dlstack/cdh
+# ansible-test needs a real ansible_collections/<ns>/<name> directory, not a link,
+# and outside this git checkout (inside it, git would hide the ignored copy).
+TEST_TREE := /var/tmp/dlstack-cdh-$(shell echo $(CURDIR) | md5sum | cut -c1-8)/ansible_collections/dlstack/cdh
+# Scenarios `make test` runs, in order; override to run a subset.
+MOLECULE_SCENARIOS ?= default
+
+.PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint molecule clean
+
+help:
+	@echo "make demo | make test   (see README.md); parts: host image venv link sanity units lint molecule"
+
+host:
+	bash scripts/host-setup.sh
+
+image: host
+	bash scripts/base-image.sh bookworm
+
+# The venv is rebuilt when requirements.txt changes. ansible-test installs each
+# sanity test's pinned requirements into venvs of its own.
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@test -L $(COLLECTION_LINK) || ln -sfn ../.. $(COLLECTION_LINK)
+
+setup: image venv link
+
+demo: setup
+	bash scripts/demo.sh
+
+test: setup sanity units lint molecule
+	@echo "make test: all stages passed"
+
+# A copy of the tracked (and untracked, not ignored) files, as ansible-test wants.
+test-tree:
+	@mkdir -p $(TEST_TREE)
+	@git ls-files -co --exclude-standard -z | rsync -a --delete --from0 --files-from=- ./ $(TEST_TREE)/
+	@find $(TEST_TREE) -depth -type d -empty -delete 2>/dev/null || true
+	@mkdir -p $(TEST_TREE)
+
+# ansible-test bootstraps pip in its venvs with a script it cannot download here.
+pip-bootstrap: venv
+	@v=$$($(BIN)/python -c 'import re, ansible_test, os; p = os.path.join(os.path.dirname(ansible_test.__file__), "_internal/python_requirements.py"); print(re.search(r"pip=.([0-9.]+).", open(p).read()).group(1))'); \
+	  dest=$$HOME/.ansible/test/cache/get_pip_$${v//./_}.py; mkdir -p $$(dirname $$dest); \
+	  cmp -s scripts/offline-get-pip.py $$dest || cp scripts/offline-get-pip.py $$dest
+
+sanity: venv test-tree pip-bootstrap
+	cd $(TEST_TREE) && $(BIN)/ansible-test sanity --python 3.11 --color no
+
+units: venv test-tree
+	cd $(TEST_TREE) && $(BIN)/ansible-test units --python 3.11 --color no
+
+lint: venv link
+	$(BIN)/ansible-lint --profile production
+
+molecule: setup
+	@for s in $(MOLECULE_SCENARIOS); do \
+	  echo "=== molecule test -s $$s"; start=$$(date +%s); \
+	  $(BIN)/molecule test -s $$s || exit 1; \
+	  echo "=== molecule $$s passed in $$(( $$(date +%s) - start ))s"; \
+	done
+
+clean:
+	rm -rf .cache $(COLLECTION_LINK) tests/output
