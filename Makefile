@@ -65,7 +65,7 @@ sanity: venv test-tree pip-bootstrap
 	cd $(TEST_TREE) && $(BIN)/ansible-test sanity --python 3.11 --color no
 
 units: venv test-tree
-	cd $(TEST_TREE) && $(BIN)/ansible-test units --python 3.11 --color no
+	cd $(TEST_TREE) && $(BIN)/ansible-test units --python 3.11 --color no $(UNITS)
 
 lint: venv link
 	$(BIN)/ansible-lint --profile production
