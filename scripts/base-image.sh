@@ -6,6 +6,7 @@
 set -euo pipefail
 
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+security_mirror=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(bookworm)
 
@@ -31,6 +32,7 @@ for suite in "${suites[@]}"; do
 deb $mirror $suite main contrib non-free non-free-firmware
 deb-src $mirror $suite main contrib non-free non-free-firmware
 deb $mirror $suite-updates main contrib non-free non-free-firmware
+deb ${security_mirror} $suite-security main contrib non-free non-free-firmware
 SRC
   # Keep images small and apt quiet in containers.
   printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' > "$root/etc/apt/apt.conf.d/90dlstack-norecommends"
