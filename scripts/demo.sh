@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make demo`: start a local Debian 12 container standing in for a cluster node,
+# and run the collection's playbook against it through the podman connection.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+name=${DEMO_CONTAINER:-dlstack-demo}
+image=${DEMO_IMAGE:-localhost/dlstack/debian:12}
+
+if [ "$(podman container inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" != "true" ]; then
+  podman rm -f "$name" >/dev/null 2>&1 || true
+  echo "[demo] starting container $name from $image"
+  podman run -d --name "$name" --network host --hostname "$name" "$image" /bin/sleep infinity >/dev/null
+fi
+
+inventory=$(mktemp)
+trap 'rm -f "$inventory"' EXIT
+cat > "$inventory" <<INV
+[gpu_workers]
+$name ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3
+INV
+
+.venv/bin/ansible-playbook -i "$inventory" playbooks/demo.yml "$@"
+echo "[demo] done; remove the container with: podman rm -f $name"
