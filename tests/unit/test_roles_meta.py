@@ -1,0 +1,46 @@
+"""Every role documents its variables: argument specs match defaults, README matches specs."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROLES = sorted(p for p in (ROOT / "roles").iterdir() if p.is_dir()) if (ROOT / "roles").is_dir() else []
+
+
+def _load(path):
+    return yaml.safe_load(path.read_text()) if path.is_file() else None
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.name for r in ROLES])
+def test_role_has_argument_specs_for_every_default(role):
+    specs = _load(role / "meta" / "argument_specs.yml")
+    assert specs, "%s has no meta/argument_specs.yml" % role.name
+    options = specs["argument_specs"]["main"].get("options", {})
+    defaults = _load(role / "defaults" / "main.yml") or {}
+    assert sorted(defaults) == sorted(k for k in options if k in defaults), "defaults without a spec"
+    undocumented = sorted(set(defaults) - set(options))
+    assert not undocumented, "%s: defaults missing from argument_specs: %s" % (role.name, undocumented)
+    unset = sorted(k for k, v in options.items() if k not in defaults and not v.get("required"))
+    assert not unset, "%s: optional spec keys without a default in defaults/main.yml: %s" % (role.name, unset)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.name for r in ROLES])
+def test_role_variables_are_prefixed_and_described(role):
+    specs = _load(role / "meta" / "argument_specs.yml")["argument_specs"]
+    for entry in specs.values():
+        for name, option in entry.get("options", {}).items():
+            assert name.startswith(role.name + "_"), "%s: %s is not prefixed with the role name" % (role.name, name)
+            assert option.get("description"), "%s: %s has no description" % (role.name, name)
+
+
+def test_readme_role_tables_are_generated_from_the_specs():
+    spec = importlib.util.spec_from_file_location("role_docs", ROOT / "scripts" / "role_docs.py")
+    role_docs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(role_docs)
+    new, old = role_docs.updated_readme(ROOT)
+    assert new == old, "README.md role variables are out of date: run scripts/role_docs.py"
