@@ -16,7 +16,7 @@ TEST_TREE := /var/tmp/dlstack-cdh-$(shell echo $(CURDIR) | md5sum | cut -c1-8)/a
 # Scenarios `make test` runs, in order; override to run a subset.
 MOLECULE_SCENARIOS ?= default
 
-.PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint molecule clean
+.PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint molecule collection ee-context clean
 
 help:
 	@echo "make demo | make test   (see README.md); parts: host image venv link sanity units lint molecule"
@@ -76,6 +76,19 @@ molecule: setup
 	  $(BIN)/molecule test -s $$s || exit 1; \
 	  echo "=== molecule $$s passed in $$(( $$(date +%s) - start ))s"; \
 	done
+
+collection: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path .
+
+# Proves the execution environment definition resolves (build context only: no
+# base image can be pulled here).
+ee-context: collection
+	cp dlstack-cdh-*.tar.gz execution-environment/
+	rm -rf .cache/ee-context
+	cd execution-environment && $(BIN)/ansible-builder create --file execution-environment.yml --context $(CURDIR)/.cache/ee-context
+	grep -q 'ansible-galaxy collection install /tmp/dlstack-collections' .cache/ee-context/Containerfile
+	test -n "$$(ls .cache/ee-context/_build/collections/dlstack-cdh-*.tar.gz)"
+	rm -f execution-environment/dlstack-cdh-*.tar.gz
 
 clean:
 	rm -rf .cache $(COLLECTION_LINK) tests/output

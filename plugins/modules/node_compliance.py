@@ -1,0 +1,473 @@
+#!/usr/bin/python
+# Copyright: dlstack.cdh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: node_compliance
+short_description: Compare a node's GPU, library, package and file state with the desired state in one call
+version_added: "0.1.0"
+description:
+  - Gathers, in one module run, everything the collection's roles set up on a node (GPU and driver state,
+    libraries the dynamic linker finds, CUDA and cuDNN versions, package versions and holds, configuration
+    files) and compares it with the desired state given as options.
+  - Returns one check per expectation with the expected and actual values and a reason for every failure,
+    so that scheduled compliance runs (AWX/Tower in check mode) can report drift per host.
+  - Never changes anything on the node.
+author:
+  - dlstack.cdh contributors
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads state.
+  diff_mode:
+    support: none
+options:
+  gpu:
+    description:
+      - Expectations on the GPU and driver state, read as M(dlstack.cdh.nvidia_gpu_info) reads it.
+      - Omit to skip the GPU checks (the GPU state is still returned).
+    type: dict
+    suboptions:
+      required:
+        description: The node must have at least O(gpu.min_count) GPUs visible through the driver.
+        type: bool
+        default: false
+      min_count:
+        description: Smallest number of GPUs the driver must report when O(gpu.required=true).
+        type: int
+        default: 1
+      driver_version:
+        description:
+          - Driver version the node must run, compared as a prefix (V(535) matches C(535.183.01)).
+          - Only checked when a driver is loaded, or when O(gpu.required=true).
+        type: str
+      persistence_mode:
+        description: When set, every GPU's persistence mode must be V(Enabled) (true) or V(Disabled) (false).
+        type: bool
+      nouveau_loaded:
+        description: When set, whether the nouveau module may be loaded (normally V(false) on GPU nodes).
+        type: bool
+  libraries:
+    description: Libraries the dynamic linker must (or must not) find.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Library base name or glob, as for M(dlstack.cdh.shared_library_info) (V(libcudnn), V(libboost_*)).
+        type: str
+        required: true
+      version:
+        description: Version prefix one of the matches must have (V(8) matches C(libcudnn.so.8.9.7)).
+        type: str
+      present:
+        description: Whether the library must be found (V(true)) or must not be (V(false)).
+        type: bool
+        default: true
+  packages:
+    description: Packages (dpkg or rpm) and their versions and holds.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Package name.
+        type: str
+        required: true
+      version:
+        description: Version prefix the installed version must start with (V(535.183) matches C(535.183.01-1)).
+        type: str
+      held:
+        description:
+          - When set, whether the package must be held (C(apt-mark hold), dpkg selection C(hold))
+            or version-locked (yum/dnf versionlock).
+        type: bool
+      present:
+        description: Whether the package must be installed.
+        type: bool
+        default: true
+  files:
+    description: Files, directories and links the roles manage, and lines they must contain.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path on the node.
+        type: path
+        required: true
+      state:
+        description: What must be at O(files[].path).
+        type: str
+        choices: [file, directory, link, absent]
+        default: file
+      contains:
+        description: Lines the file must contain (each compared with every line, surrounding spaces ignored).
+        type: list
+        elements: str
+        default: []
+      mode:
+        description: Permission bits the path must have, in octal (V('0644')).
+        type: str
+      link_target:
+        description: For O(files[].state=link), where the link must point (as readlink prints it).
+        type: str
+  cuda_version:
+    description: CUDA toolkit version (prefix) that one of O(cuda_homes) must have.
+    type: str
+  cudnn_version:
+    description: cuDNN version (prefix) the cuDNN header must declare.
+    type: str
+  cuda_homes:
+    description: Where CUDA toolkits are looked for.
+    type: list
+    elements: path
+    default: [/usr/local/cuda, /usr/lib/cuda]
+  cudnn_include_dirs:
+    description: Where C(cudnn_version.h) or C(cudnn.h) are looked for; default is the CUDA homes' include dirs and the system ones.
+    type: list
+    elements: path
+  fail_on_drift:
+    description: Fail the task when any check fails (the result still carries every check).
+    type: bool
+    default: false
+notes:
+  - One module round trip per host answers every question, which is what makes scheduled fleet-wide runs cheap.
+seealso:
+  - module: dlstack.cdh.nvidia_gpu_info
+  - module: dlstack.cdh.shared_library_info
+"""
+
+EXAMPLES = r"""
+- name: Compare a GPU worker with its desired state
+  dlstack.cdh.node_compliance:
+    gpu:
+      required: "{{ nvidia_driver_force | default(false) }}"
+      driver_version: "{{ nvidia_driver_version }}"
+      nouveau_loaded: false
+    cuda_version: "11.8"
+    cudnn_version: "8.9"
+    libraries:
+      - name: libcudart
+        version: "11"
+      - name: libcudnn
+        version: "8"
+    packages:
+      - name: nvidia-driver
+        version: "535"
+        held: true
+    files:
+      - path: /etc/modprobe.d/blacklist-nouveau.conf
+        contains: [blacklist nouveau, options nouveau modeset=0]
+      - path: /usr/local/cuda
+        state: link
+        link_target: /usr/local/cuda-11.8
+  register: compliance
+
+- name: Fail the host when it drifted
+  ansible.builtin.assert:
+    that: compliance.compliant
+    fail_msg: "{{ compliance.failed_checks | map(attribute='reason') | join('; ') }}"
+"""
+
+RETURN = r"""
+compliant:
+  description: Whether every check passed.
+  returned: always
+  type: bool
+  sample: false
+checks:
+  description: One entry per expectation.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: What was checked, e.g. C(package nvidia-driver held).
+      type: str
+    category:
+      description: C(gpu), C(library), C(cuda), C(cudnn), C(package) or C(file).
+      type: str
+    expected:
+      description: The desired value.
+      type: raw
+    actual:
+      description: The value found on the node.
+      type: raw
+    ok:
+      description: Whether the check passed.
+      type: bool
+    reason:
+      description: Why it failed (empty when it passed).
+      type: str
+  sample:
+    - name: package nvidia-driver version
+      category: package
+      expected: "535"
+      actual: 535.183.01-1
+      ok: true
+      reason: ""
+failed_checks:
+  description: The entries of RV(checks) that failed.
+  returned: always
+  type: list
+  elements: dict
+summary:
+  description: Counts of checks.
+  returned: always
+  type: dict
+  sample: {total: 12, passed: 11, failed: 1}
+state:
+  description: What was gathered (GPU, libraries, CUDA, cuDNN, packages, files), for reports.
+  returned: always
+  type: dict
+  contains:
+    gpu:
+      description: The GPU state, as M(dlstack.cdh.nvidia_gpu_info) returns it.
+      type: dict
+    libraries:
+      description: Library query -> matches, as M(dlstack.cdh.shared_library_info) returns them.
+      type: dict
+    cuda:
+      description: CUDA toolkits found.
+      type: list
+    cudnn:
+      description: cuDNN header version, or null.
+      type: dict
+    packages:
+      description: Package name -> version, installed, held.
+      type: dict
+    package_manager:
+      description: C(dpkg), C(rpm) or null.
+      type: str
+    files:
+      description: Path -> state found (exists, type, mode, link target).
+      type: dict
+"""
+
+import os
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_state import collect_gpu_state
+from ansible_collections.dlstack.cdh.plugins.module_utils.library_state import collect_library_state
+from ansible_collections.dlstack.cdh.plugins.module_utils.packages import query_packages
+
+
+class Checks(object):
+    """Accumulates check results in the order they are made."""
+
+    def __init__(self):
+        self.items = []
+
+    def add(self, category, name, expected, actual, ok, reason=""):
+        self.items.append({
+            "category": category, "name": name, "expected": expected, "actual": actual,
+            "ok": bool(ok), "reason": "" if ok else reason,
+        })
+
+
+def _version_matches(actual, prefix):
+    """'535.183.01-1' starts with '535.183' at a component boundary (so '53' doesn't match '535')."""
+    if actual is None:
+        return False
+    actual, prefix = str(actual), str(prefix)
+    return actual == prefix or (actual.startswith(prefix) and not actual[len(prefix)].isdigit())
+
+
+def check_gpu(checks, expected, gpu):
+    status = gpu.get("status")
+    if expected.get("required"):
+        count = gpu.get("gpu_count", 0)
+        want = expected.get("min_count", 1)
+        checks.add("gpu", "GPUs visible to the driver", ">= %d" % want, count, count >= want,
+                   "%d GPU(s) visible (status %s: %s)" % (count, status, gpu.get("message") or "no message"))
+    wanted_driver = expected.get("driver_version")
+    if wanted_driver and (expected.get("required") or gpu.get("driver_version")):
+        actual = gpu.get("driver_version")
+        checks.add("gpu", "driver version", wanted_driver, actual, _version_matches(actual, wanted_driver),
+                   "driver %s is running, %s is wanted" % (actual or "none", wanted_driver))
+    if expected.get("persistence_mode") is not None:
+        wanted = "Enabled" if expected["persistence_mode"] else "Disabled"
+        wrong = [g.get("index") for g in gpu.get("gpus", []) if g.get("persistence_mode") != wanted]
+        checks.add("gpu", "persistence mode", wanted, "GPUs not %s: %s" % (wanted, wrong) if wrong else wanted,
+                   not wrong, "persistence mode is not %s on GPU(s) %s" % (wanted, wrong))
+    if expected.get("nouveau_loaded") is not None:
+        actual = bool(gpu.get("nouveau_loaded"))
+        checks.add("gpu", "nouveau loaded", expected["nouveau_loaded"], actual, actual == expected["nouveau_loaded"],
+                   "nouveau is %sloaded" % ("" if actual else "not "))
+
+
+def check_libraries(checks, expected, found):
+    for item in expected:
+        matches = found.get(item["name"], [])
+        if item.get("present", True):
+            checks.add("library", "library %s found" % item["name"], True, [m.get("path") for m in matches],
+                       bool(matches), "the dynamic linker does not find %s (not in the ld cache)" % item["name"])
+            if matches and item.get("version"):
+                versions = [m.get("version") for m in matches]
+                ok = any(_version_matches(v, item["version"]) for v in versions)
+                checks.add("library", "library %s version" % item["name"], item["version"], versions, ok,
+                           "%s versions in the ld cache are %s, %s is wanted" % (item["name"], versions, item["version"]))
+        else:
+            checks.add("library", "library %s absent" % item["name"], False, [m.get("path") for m in matches],
+                       not matches, "%s is still in the ld cache" % item["name"])
+
+
+def check_cuda(checks, wanted, cuda):
+    versions = [c.get("version") for c in cuda]
+    checks.add("cuda", "CUDA toolkit version", wanted, versions, any(_version_matches(v, wanted) for v in versions),
+               "CUDA %s is wanted; found %s" % (wanted, ", ".join("%s in %s" % (c.get("version"), c.get("home")) for c in cuda) or "none"))
+
+
+def check_cudnn(checks, wanted, cudnn):
+    actual = (cudnn or {}).get("version")
+    checks.add("cudnn", "cuDNN version", wanted, actual, _version_matches(actual, wanted),
+               "cuDNN %s is wanted; the header says %s" % (wanted, actual or "nothing (no cudnn_version.h/cudnn.h)"))
+
+
+def check_packages(checks, expected, packages):
+    for item in expected:
+        info = packages.get(item["name"], {})
+        name = item["name"]
+        if not item.get("present", True):
+            checks.add("package", "package %s absent" % name, False, info.get("version"), not info.get("installed"),
+                       "%s %s is installed" % (name, info.get("version")))
+            continue
+        checks.add("package", "package %s installed" % name, True, info.get("version"), info.get("installed"),
+                   "%s is not installed" % name)
+        if item.get("version") and info.get("installed"):
+            checks.add("package", "package %s version" % name, item["version"], info.get("version"),
+                       _version_matches(info.get("version"), item["version"]),
+                       "%s %s is installed, %s is wanted" % (name, info.get("version"), item["version"]))
+        if item.get("held") is not None and info.get("installed"):
+            checks.add("package", "package %s held" % name, item["held"], info.get("held"), info.get("held") == item["held"],
+                       "%s is %sheld" % (name, "" if info.get("held") else "not "))
+
+
+def file_state(path):
+    """What is at ``path``: type, octal mode, link target, and the lines of a small regular file."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return {"exists": False, "type": "absent"}
+    kind = "link" if stat.S_ISLNK(st.st_mode) else "directory" if stat.S_ISDIR(st.st_mode) else "file"
+    info = {"exists": True, "type": kind, "mode": "%04o" % stat.S_IMODE(st.st_mode)}
+    if kind == "link":
+        info["link_target"] = os.readlink(path)
+    return info
+
+
+def _file_lines(path, limit=1024 * 1024):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit)
+    except OSError:
+        return None
+    return [line.strip() for line in data.decode("utf-8", "replace").splitlines()]
+
+
+def check_files(checks, expected):
+    found = {}
+    for item in expected:
+        path, wanted = item["path"], item.get("state", "file")
+        info = file_state(path)
+        found[path] = info
+        checks.add("file", "%s is %s" % (path, wanted), wanted, info["type"], info["type"] == wanted,
+                   "%s is %s, %s is wanted" % (path, info["type"] if info["exists"] else "missing", wanted))
+        if not info["exists"] or info["type"] != wanted:
+            continue
+        if item.get("mode"):
+            want_mode = "%04o" % int(item["mode"], 8)
+            checks.add("file", "%s mode" % path, want_mode, info["mode"], info["mode"] == want_mode,
+                       "%s has mode %s, %s is wanted" % (path, info["mode"], want_mode))
+        if wanted == "link" and item.get("link_target"):
+            checks.add("file", "%s target" % path, item["link_target"], info["link_target"],
+                       info["link_target"] == item["link_target"],
+                       "%s points at %s, %s is wanted" % (path, info["link_target"], item["link_target"]))
+        if wanted == "file" and item.get("contains"):
+            lines = _file_lines(path) or []
+            for line in item["contains"]:
+                checks.add("file", "%s contains %r" % (path, line), line, line.strip() in lines, line.strip() in lines,
+                           "%s lacks the line %r" % (path, line))
+    return found
+
+
+def validate(module):
+    for item in module.params["files"]:
+        if not os.path.isabs(item["path"]):
+            module.fail_json(msg="files: %r is not an absolute path" % item["path"])
+        if item.get("mode"):
+            try:
+                if not 0 <= int(item["mode"], 8) <= 0o7777:
+                    raise ValueError
+            except ValueError:
+                module.fail_json(msg="files: mode %r of %s is not an octal permission such as '0644'" % (item["mode"], item["path"]))
+
+
+def main():
+    library_spec = dict(name=dict(type="str", required=True), version=dict(type="str"), present=dict(type="bool", default=True))
+    package_spec = dict(name=dict(type="str", required=True), version=dict(type="str"), held=dict(type="bool"),
+                        present=dict(type="bool", default=True))
+    file_spec = dict(path=dict(type="path", required=True),
+                     state=dict(type="str", default="file", choices=["file", "directory", "link", "absent"]),
+                     contains=dict(type="list", elements="str", default=[]), mode=dict(type="str"), link_target=dict(type="str"))
+    gpu_spec = dict(required=dict(type="bool", default=False), min_count=dict(type="int", default=1),
+                    driver_version=dict(type="str"), persistence_mode=dict(type="bool"), nouveau_loaded=dict(type="bool"))
+    module = AnsibleModule(
+        argument_spec=dict(
+            gpu=dict(type="dict", options=gpu_spec),
+            libraries=dict(type="list", elements="dict", options=library_spec, default=[]),
+            packages=dict(type="list", elements="dict", options=package_spec, default=[]),
+            files=dict(type="list", elements="dict", options=file_spec, default=[]),
+            cuda_version=dict(type="str"),
+            cudnn_version=dict(type="str"),
+            cuda_homes=dict(type="list", elements="path", default=["/usr/local/cuda", "/usr/lib/cuda"]),
+            cudnn_include_dirs=dict(type="list", elements="path"),
+            fail_on_drift=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    validate(module)
+    params = module.params
+    checks = Checks()
+
+    gpu = collect_gpu_state(module)
+    if params["gpu"]:
+        check_gpu(checks, params["gpu"], gpu)
+
+    libraries = collect_library_state(
+        module, names=[item["name"] for item in params["libraries"]],
+        cuda_homes=params["cuda_homes"], cudnn_include_dirs=params["cudnn_include_dirs"],
+    )
+    check_libraries(checks, params["libraries"], libraries["libraries"])
+    if params["cuda_version"]:
+        check_cuda(checks, params["cuda_version"], libraries["cuda"])
+    if params["cudnn_version"]:
+        check_cudnn(checks, params["cudnn_version"], libraries["cudnn"])
+
+    packages, manager = query_packages(module, [item["name"] for item in params["packages"]])
+    check_packages(checks, params["packages"], packages)
+    files = check_files(checks, params["files"])
+
+    failed = [c for c in checks.items if not c["ok"]]
+    result = dict(
+        changed=False,
+        compliant=not failed,
+        checks=checks.items,
+        failed_checks=failed,
+        summary=dict(total=len(checks.items), passed=len(checks.items) - len(failed), failed=len(failed)),
+        state=dict(gpu=gpu, libraries=libraries["libraries"], cuda=libraries["cuda"], cudnn=libraries["cudnn"],
+                   packages=packages, package_manager=manager, files=files),
+    )
+    if failed and params["fail_on_drift"]:
+        module.fail_json(msg="; ".join(c["reason"] for c in failed), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

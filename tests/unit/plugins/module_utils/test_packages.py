@@ -1,0 +1,47 @@
+"""Package state parsing: real dpkg-query output (Debian 12 host) and versionlock lists."""
+
+from __future__ import annotations
+
+from ansible_collections.dlstack.cdh.plugins.module_utils.packages import (
+    parse_dpkg_query,
+    parse_rpm_query,
+    versionlocked,
+)
+
+# Captured on Debian 12 with packages.DPKG_FORMAT, podman held with `apt-mark hold`,
+# nano known to dpkg but not installed.
+DPKG_OUTPUT = (
+    "bash\t5.2.15-2+b8\tii \tinstall\n"
+    "libc6\t2.36-9+deb12u14\tii \tinstall\n"
+    "podman\t4.3.1+ds1-8+deb12u1+b3\thi \thold\n"
+    "nano\t\tun \tunknown\n"
+)
+
+
+def test_dpkg_installed_held_and_unknown():
+    packages = parse_dpkg_query(DPKG_OUTPUT)
+    assert packages["bash"] == {"version": "5.2.15-2+b8", "installed": True, "held": False}
+    assert packages["podman"] == {"version": "4.3.1+ds1-8+deb12u1+b3", "installed": True, "held": True}
+    assert packages["nano"] == {"version": None, "installed": False, "held": False}
+
+
+def test_dpkg_multiarch_names_are_reduced_to_the_package():
+    packages = parse_dpkg_query("libnvidia-ml1:amd64\t535.183.01-1~deb12u1\tii \tinstall\n")
+    assert packages["libnvidia-ml1"]["version"] == "535.183.01-1~deb12u1"
+
+
+def test_rpm_query():
+    packages = parse_rpm_query("nvidia-driver\t535.104.05-1.el8\nkernel\t4.18.0-477.10.1.el8_8\n")
+    assert packages["nvidia-driver"] == {"version": "535.104.05-1.el8", "installed": True, "held": False}
+
+
+def test_versionlock_yum_and_dnf_formats():
+    # yum (EL7): EPOCH:NAME-VERSION-RELEASE.ARCH; dnf (EL8/9): NAME-EPOCH:VERSION-RELEASE.*
+    text = (
+        "# Added locks on Mon\n"
+        "0:nvidia-driver-535.104.05-1.el7.x86_64\n"
+        "nvidia-driver-cuda-3:535.104.05-1.el8.*\n"
+        "!kernel-4.18.0-477.el8.*\n"
+    )
+    names = ["nvidia-driver", "nvidia-driver-cuda", "kernel", "nvidia-driver-libs"]
+    assert versionlocked(text, names) == {"nvidia-driver", "nvidia-driver-cuda"}

@@ -1,0 +1,144 @@
+"""node_compliance: one call, every check, clear reasons.
+
+GPU and library state are gathered by module_utils tested in their own unit tests
+(test_nvidia_gpu_info, test_shared_library_info); here they are replaced by the
+dicts those functions return, and dpkg-query goes through a patched run_command.
+"""
+
+from __future__ import annotations
+
+import os
+from unittest.mock import patch
+
+import pytest
+
+from ansible_collections.dlstack.cdh.plugins.modules import node_compliance
+from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
+    AnsibleExitJson,
+    AnsibleFailJson,
+    ModuleTestCase,
+    set_module_args,
+)
+
+GPU_NO_DRIVER = {
+    "status": "driver_not_loaded", "message": "Driver Not Loaded", "gpu_count": 0, "gpus": [],
+    "driver_version": None, "nouveau_loaded": False,
+}
+GPU_TWO = {
+    "status": "ok", "message": "", "gpu_count": 2, "driver_version": "535.183.01", "nouveau_loaded": False,
+    "gpus": [{"index": 0, "persistence_mode": "Enabled"}, {"index": 1, "persistence_mode": "Disabled"}],
+}
+LIBRARIES = {
+    "libraries": {
+        "libcudart": [{"name": "libcudart.so.11.0", "path": "/usr/lib/x86_64-linux-gnu/libcudart.so.11.0", "version": "11.0"}],
+        "libcudnn": [],
+    },
+    "cuda": [{"home": "/usr/lib/cuda", "version": "11.8.89", "source": "nvcc"}],
+    "cudnn": None,
+}
+DPKG = "nvidia-smi\t535.183.01-1~deb12u1\thi \thold\nlibnvidia-ml1\t535.183.01-1~deb12u1\tii \tinstall\n"
+
+
+class TestNodeCompliance(ModuleTestCase):
+
+    def run_module(self, args, gpu=GPU_NO_DRIVER, libraries=LIBRARIES, dpkg=DPKG):
+        with set_module_args(args):
+            with patch.object(node_compliance, "collect_gpu_state", return_value=gpu), \
+                    patch.object(node_compliance, "collect_library_state", return_value=libraries) as libs, \
+                    patch("ansible_collections.dlstack.cdh.plugins.module_utils.packages.package_manager", return_value="dpkg"), \
+                    patch("ansible.module_utils.basic.AnsibleModule.run_command", return_value=(0, dpkg, "")) as run:
+                with pytest.raises((AnsibleExitJson, AnsibleFailJson)) as exc:
+                    node_compliance.main()
+        self.libs, self.run = libs, run
+        return exc.value.result
+
+    def checks_by_name(self, result):
+        return {c["name"]: c for c in result["checks"]}
+
+    def test_compliant_node_reports_every_check_passed(self):
+        result = self.run_module({
+            "libraries": [{"name": "libcudart", "version": "11"}],
+            "packages": [{"name": "nvidia-smi", "version": "535.183", "held": True}],
+            "cuda_version": "11.8",
+        })
+        assert result["compliant"] is True
+        assert result["changed"] is False
+        assert result["summary"] == {"total": 6, "passed": 6, "failed": 0}
+        assert result["failed_checks"] == []
+        # One dpkg-query for all packages: the single round trip the compliance playbook relies on.
+        assert self.run.call_count == 1
+        assert self.run.call_args[0][0][:2] == ["dpkg-query", "-W"]
+        assert self.libs.call_args[1]["names"] == ["libcudart"]
+
+    def test_drift_gives_reasons(self):
+        result = self.run_module({
+            "libraries": [{"name": "libcudnn", "version": "8"}],
+            "packages": [{"name": "libnvidia-ml1", "held": True}, {"name": "nvidia-driver"}],
+            "cudnn_version": "8.9",
+            "cuda_version": "12",
+        })
+        checks = self.checks_by_name(result)
+        assert result["compliant"] is False
+        assert checks["library libcudnn found"]["reason"] == "the dynamic linker does not find libcudnn (not in the ld cache)"
+        assert checks["package libnvidia-ml1 held"]["reason"] == "libnvidia-ml1 is not held"
+        assert checks["package nvidia-driver installed"]["ok"] is False
+        assert "the header says nothing" in checks["cuDNN version"]["reason"]
+        assert checks["CUDA toolkit version"]["reason"] == "CUDA 12 is wanted; found 11.8.89 in /usr/lib/cuda"
+        assert result["summary"]["failed"] == len(result["failed_checks"]) == 5
+
+    def test_fail_on_drift_fails_with_all_reasons(self):
+        result = self.run_module({"packages": [{"name": "nvidia-driver"}], "fail_on_drift": True})
+        assert result["failed"] is True
+        assert result["msg"] == "nvidia-driver is not installed"
+        assert result["compliant"] is False
+
+    def test_gpu_required_on_a_node_without_driver(self):
+        result = self.run_module({"gpu": {"required": True, "driver_version": "535"}})
+        checks = self.checks_by_name(result)
+        assert checks["GPUs visible to the driver"]["reason"] == "0 GPU(s) visible (status driver_not_loaded: Driver Not Loaded)"
+        assert checks["driver version"]["reason"] == "driver none is running, 535 is wanted"
+
+    def test_gpu_optional_node_without_driver_passes(self):
+        result = self.run_module({"gpu": {"driver_version": "535", "nouveau_loaded": False}})
+        assert result["compliant"] is True
+        assert [c["name"] for c in result["checks"]] == ["nouveau loaded"]
+
+    def test_gpu_version_prefix_is_matched_at_component_boundaries(self):
+        result = self.run_module({"gpu": {"driver_version": "53", "persistence_mode": True}}, gpu=GPU_TWO)
+        checks = self.checks_by_name(result)
+        assert checks["driver version"]["ok"] is False
+        assert checks["persistence mode"]["reason"] == "persistence mode is not Enabled on GPU(s) [1]"
+
+    def test_files(self):
+        tmp = self.tmp_path
+        conf = tmp / "cuda.conf"
+        conf.write_text("/usr/local/cuda/lib64\n")
+        os.chmod(str(conf), 0o644)
+        (tmp / "cuda").symlink_to("cuda-11.8")
+        result = self.run_module({"files": [
+            {"path": str(conf), "contains": ["/usr/local/cuda/lib64", "/usr/local/cuda/lib"], "mode": "0644"},
+            {"path": str(tmp / "cuda"), "state": "link", "link_target": "cuda-12.2"},
+            {"path": str(tmp / "missing.conf"), "state": "absent"},
+        ]})
+        checks = self.checks_by_name(result)
+        assert checks["%s contains '/usr/local/cuda/lib64'" % conf]["ok"] is True
+        assert checks["%s contains '/usr/local/cuda/lib'" % conf]["reason"] == "%s lacks the line '/usr/local/cuda/lib'" % conf
+        assert checks["%s mode" % conf]["ok"] is True
+        assert checks["%s target" % (tmp / "cuda")]["reason"] == "%s points at cuda-11.8, cuda-12.2 is wanted" % (tmp / "cuda")
+        assert checks["%s is absent" % (tmp / "missing.conf")]["ok"] is True
+
+    def test_bad_mode_fails_before_reading_anything(self):
+        result = self.run_module({"files": [{"path": "/etc/x.conf", "mode": "rw-r--r--"}]})
+        assert result["failed"] is True
+        assert result["msg"] == "files: mode 'rw-r--r--' of /etc/x.conf is not an octal permission such as '0644'"
+        assert self.run.call_count == 0
+
+    def test_relative_path_is_refused(self):
+        result = self.run_module({"files": [{"path": "etc/x.conf"}]})
+        assert result["msg"] == "files: 'etc/x.conf' is not an absolute path"
+
+
+@pytest.fixture(autouse=True)
+def _tmp_path_for_unittest(request, tmp_path):
+    if request.instance is not None:
+        request.instance.tmp_path = tmp_path
