@@ -44,3 +44,11 @@ def test_readme_role_tables_are_generated_from_the_specs():
     spec.loader.exec_module(role_docs)
     new, old = role_docs.updated_readme(ROOT)
     assert new == old, "README.md role variables are out of date: run scripts/role_docs.py"
+
+
+def test_example_group_vars_list_every_role_variable():
+    spec = importlib.util.spec_from_file_location("role_docs", ROOT / "scripts" / "role_docs.py")
+    role_docs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(role_docs)
+    path = ROOT / "playbooks" / "inventory" / "example" / "group_vars" / "all.yml"
+    assert path.read_text() == role_docs.render_group_vars(ROOT), "run scripts/role_docs.py"

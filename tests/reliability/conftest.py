@@ -1,0 +1,74 @@
+"""Fixtures for the reliability tests: fresh podman containers and state digests.
+
+These tests run real playbooks against real containers built from the local
+Debian 12 image (`make image`), through the podman connection. Run with
+`make reliability` (pytest from .venv, as root).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import uuid
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = ROOT / ".venv" / "bin"
+IMAGE = os.environ.get("DLSTACK_TEST_IMAGE", "localhost/dlstack/debian:12")
+
+# What "the node changed" means: every path outside the pseudo filesystems with its
+# type, size, mode, owner and mtime, plus dpkg's view of every package. Ansible's own
+# remote temp dir is excluded: the connection needs it whatever the playbook does.
+DIGEST_SCRIPT = r"""
+set -e
+find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp \
+  -o -path /var/tmp -o -path /root/.ansible \) -prune -o -printf '%p %y %s %m %u %T@\n' | LC_ALL=C sort > /run/dlstack-digest.files
+dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' | LC_ALL=C sort > /run/dlstack-digest.packages
+sha256sum /run/dlstack-digest.files /run/dlstack-digest.packages | awk '{print $1}' | tr '\n' ' '
+"""
+
+
+class Node(object):
+    """A running test container and the commands the tests need on it."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def sh(self, script, check=True):
+        return subprocess.run(["podman", "exec", self.name, "sh", "-c", script],
+                              check=check, capture_output=True, text=True)
+
+    def digest(self):
+        return self.sh(DIGEST_SCRIPT).stdout.split()
+
+    def file_list(self):
+        self.digest()
+        return self.sh("cat /run/dlstack-digest.files").stdout.splitlines()
+
+    def inventory(self, tmp_path, group="gpu_workers"):
+        path = tmp_path / ("%s.ini" % self.name)
+        path.write_text("[%s]\n%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3\n"
+                        % (group, self.name))
+        return path
+
+
+@pytest.fixture
+def node():
+    name = "dlstack-rel-%s" % uuid.uuid4().hex[:8]
+    subprocess.run(["podman", "run", "-d", "--name", name, "--network", "host", IMAGE, "/bin/sleep", "infinity"],
+                   check=True, capture_output=True)
+    try:
+        yield Node(name)
+    finally:
+        subprocess.run(["podman", "rm", "-f", "-t", "0", name], capture_output=True)
+
+
+def ansible_playbook(*args, env=None, timeout=1800):
+    """Run the venv's ansible-playbook from the checkout; returns the CompletedProcess."""
+    full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                    ANSIBLE_FORCE_COLOR="0", PYTHONDONTWRITEBYTECODE="1")
+    full_env.update(env or {})
+    return subprocess.run([str(BIN / "ansible-playbook"), *map(str, args)], cwd=str(ROOT), env=full_env,
+                          capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,28 @@
+"""`site.yml --check` on a fresh node changes nothing: same file tree, same package database."""
+
+from __future__ import annotations
+
+import difflib
+
+from conftest import ROOT, ansible_playbook
+
+
+def test_site_check_mode_changes_nothing(node, tmp_path):
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(
+        "[gpu_workers]\n{0} ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3\n"
+        "[gateways]\n{0}\n[cdsw_hosts]\n".format(node.name))
+    # Connecting once first: what Ansible's own connection leaves behind is not the playbook's doing.
+    warm = ansible_playbook("-i", inventory, ROOT / "tests" / "reliability" / "playbooks" / "ping.yml")
+    assert warm.returncode == 0, warm.stdout[-2000:]
+    before_files = node.file_list()
+    before = node.digest()
+
+    run = ansible_playbook("-i", inventory, "--check", "--diff", "-e", "@%s" % (ROOT / "tests" / "reliability" / "vars" / "site.yml"),
+                           ROOT / "playbooks" / "site.yml")
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+    after = node.digest()
+    if after != before:
+        changed = "\n".join(difflib.unified_diff(before_files, node.file_list(), lineterm="", n=0))
+        raise AssertionError("check mode changed the node:\n%s" % changed[:5000])
