@@ -18,7 +18,7 @@ description:
   - Never fails because there is no driver or no GPU; O(method=nvml) with no library, for
     example, gives RV(status=no_driver).
 author:
-  - dlstack.cdh maintainers
+  - dlstack.cdh maintainers (@dlstack-cdh)
 options:
   method:
     description:
