@@ -18,7 +18,7 @@ import unittest
 from unittest.mock import patch
 
 from ansible.module_utils import basic
-from ansible_collections.dlstack.cdh.plugins.module_utils import nvml
+from ansible_collections.dlstack.cdh.plugins.module_utils import gpu_state, nvml
 from ansible_collections.dlstack.cdh.plugins.modules import nvidia_gpu_info
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
     AnsibleExitJson,
@@ -229,7 +229,7 @@ class GpuInfoTestCase(ModuleTestCase):
             CONTAINERENV="run/.containerenv", DEV_NVIDIA_GLOB="dev/nvidia*", SYS_PCI_DEVICES="sys/bus/pci/devices",
         )
         for constant, relative in paths.items():
-            patcher = patch.object(nvidia_gpu_info, constant, os.path.join(self.root, relative))
+            patcher = patch.object(gpu_state, constant, os.path.join(self.root, relative))
             patcher.start()
             self.addCleanup(patcher.stop)
         # An empty /proc/modules unless a test writes one (the host's must not leak in).
@@ -355,7 +355,7 @@ class TestNvidiaSmiPath(GpuInfoTestCase):
         argv = self.run_mock.call_args[0][0]
         self.assertEqual(argv[0], SMI)
         self.assertEqual(argv[2], "--format=csv,noheader,nounits")
-        self.assertEqual(argv[1].split("=", 1)[1].split(","), list(nvidia_gpu_info.SMI_FIELDS))
+        self.assertEqual(argv[1].split("=", 1)[1].split(","), list(gpu_state.SMI_FIELDS))
 
     def test_mig_enabled(self):
         result = self.run_module({"method": "nvidia_smi"}, smi=(0, fixture("smi_h100_mig.csv"), ""))
@@ -499,11 +499,11 @@ class TestParsing(unittest.TestCase):
     def test_smi_value(self):
         # "[Not Supported]" is how nvidia-smi --help-query-gpu documents unsupported values.
         for raw in ("[N/A]", "N/A", "[Not Supported]", "[Requested functionality has been deprecated]", " "):
-            self.assertIsNone(nvidia_gpu_info.smi_value(raw), raw)
-        self.assertEqual(nvidia_gpu_info.smi_value(" Enabled "), "Enabled")
+            self.assertIsNone(gpu_state.smi_value(raw), raw)
+        self.assertEqual(gpu_state.smi_value(" Enabled "), "Enabled")
 
     def test_units_are_tolerated(self):
-        gpus, driver = nvidia_gpu_info.parse_smi_csv(
+        gpus, driver = gpu_state.parse_smi_csv(
             "0, NVIDIA H100 80GB HBM3, GPU-x, 00000000:00:09.0, 81559 MiB, 59 MiB, 42, 71.15 W, "
             "Enabled, Enabled, Default, Enabled, 590.48.01\n")
         self.assertEqual((gpus[0]["memory_total_mib"], gpus[0]["power_draw_w"]), (81559, 71.15))
