@@ -201,6 +201,10 @@ def check_driver_cuda(v):
     return INCOMPATIBLE, "%s; %s is older and %s" % (head, driver_text, mvc_text)
 
 
+def _cap(text):
+    return text[0].upper() + text[1:]
+
+
 def check_cuda_cudnn(v):
     cuda_text, cuda = v["cuda_version"]
     cudnn_text, cudnn = v["cudnn_version"]
@@ -214,16 +218,18 @@ def check_cuda_cudnn(v):
         basis += " (nearest release of the %s series in the data; %s itself is not)" % (_mm_text(cudnn), cudnn_text)
     listed_text = ", ".join(row["cuda"])
     if _mm(cuda) in [_mm(c) for c in listed]:
-        return OK, "%s lists CUDA %s for cuDNN %s" % (basis[0].upper() + basis[1:], _mm_text(cuda), cudnn_text)
+        return OK, "%s lists CUDA %s for cuDNN %s" % (_cap(basis), _mm_text(cuda), cudnn_text)
     same_major = [c for c in listed if c[0] == cuda[0]]
     if not row["complete"]:
         return UNKNOWN, "%s as available here lists CUDA %s, not %s, and is incomplete" % (
-            basis[0].upper() + basis[1:], listed_text, _mm_text(cuda))
-    if same_major and _mm(cuda) > max(same_major):
+            _cap(basis), listed_text, _mm_text(cuda))
+    # From CUDA 11 a cuDNN package is built per CUDA major, so a newer minor the matrix predates
+    # may work; before 11 packages were per CUDA minor release.
+    if same_major and _mm(cuda) > max(same_major) and cuda[0] >= 11:
         return UNKNOWN, ("%s lists CUDA %s; %s is a newer %d.x release the matrix does not list"
-                         % (basis[0].upper() + basis[1:], listed_text, _mm_text(cuda), cuda[0]))
+                         % (_cap(basis), listed_text, _mm_text(cuda), cuda[0]))
     return INCOMPATIBLE, "%s lists CUDA %s; %s is not among them" % (
-        basis[0].upper() + basis[1:], listed_text, _mm_text(cuda))
+        _cap(basis), listed_text, _mm_text(cuda))
 
 
 def _tf_head(row):
