@@ -23,7 +23,8 @@ if [ -f "$sources" ] && ! grep -q 'non-free' "$sources"; then
 fi
 
 needed=()
-for pkg in podman runc debootstrap uidmap slirp4netns fuse-overlayfs rsync make git shellcheck; do
+# libnvidia-ml1 (non-free) lets the unit tests load the real NVML library too.
+for pkg in podman runc debootstrap uidmap slirp4netns fuse-overlayfs rsync make git shellcheck libnvidia-ml1; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || needed+=("$pkg")
 done
 if [ ${#needed[@]} -gt 0 ]; then
