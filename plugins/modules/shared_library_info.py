@@ -327,9 +327,16 @@ def name_glob(name):
     return name if ".so" in name else name + ".so*"
 
 
+def glob_matcher(pattern):
+    """fnmatchcase() for many names: compiled once, with a cheap literal-prefix test first."""
+    prefix = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+    regex = re.compile(fnmatch.translate(pattern))
+    return lambda soname: soname.startswith(prefix) and regex.match(soname) is not None
+
+
 def find_libraries(entries, names, patterns, compiled, host_machine):
     """query -> matching entries, plus the queries that matched nothing."""
-    matchers = [(name, lambda soname, g=name_glob(name): fnmatch.fnmatchcase(soname, g)) for name in names]
+    matchers = [(name, glob_matcher(name_glob(name))) for name in names]
     matchers += [(pattern, regex.search) for pattern, regex in zip(patterns, compiled)]
     libraries = {}
     for query, matches in matchers:
