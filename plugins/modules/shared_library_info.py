@@ -154,9 +154,9 @@ libraries:
       type: str
     version:
       description:
-        - Dotted version parsed from the file name (C(libcudnn.so.8.9.7) gives C(8.9.7)): from
-          RV(libraries.real_path) when the symlink resolves, else from RV(libraries.path); null when
-          the name carries no version.
+        - Dotted version parsed from the file name (C(libcudnn.so.8.9.7) gives C(8.9.7)), taken from
+          RV(libraries.real_path) when the symlink resolves, else from RV(libraries.path).
+        - Null when the name carries no version.
       type: str
     arch:
       description: The ABI label as C(ldconfig -p) prints it (C(libc6,x86-64), C(libc6), C(libc6,AArch64)).
