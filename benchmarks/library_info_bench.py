@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: dlstack.cdh contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Library lookup: shared_library_info's cache parser versus `ldconfig -p | grep`, once per library.
@@ -83,7 +82,7 @@ def build_cache(tmp, count, ldconfig):
 
 def median_time(func, rounds):
     times = []
-    for _ in range(rounds):
+    for _round in range(rounds):
         start = time.perf_counter()
         func()
         times.append(time.perf_counter() - start)
@@ -124,7 +123,8 @@ def main():
 
         def shell_grep():
             return {lib: subprocess.run(["sh", "-c", "%s -p -C %s | grep %s" % (ldconfig, cache, lib)],
-                                        capture_output=True, text=True).stdout for lib in QUERIES}
+                                        capture_output=True, text=True, check=False).stdout
+                    for lib in QUERIES}
 
         # Same answer from all three before timing anything.
         found = parser_lookup()

@@ -20,7 +20,7 @@ description:
     (C(ldd)) and directories listed in C(ld.so.conf.d) that do not exist.
   - Read-only; never changes anything.
 author:
-  - dlstack.cdh contributors
+  - dlstack.cdh maintainers (@dlstack-cdh)
 options:
   names:
     description:
