@@ -37,7 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # ansible_collections/dlstack/cdh -> ../.. (make link)
 
 from ansible_collections.dlstack.cdh.plugins.module_utils.ldcache import read_cache  # noqa: E402
-from ansible_collections.dlstack.cdh.plugins.modules.shared_library_info import find_libraries  # noqa: E402
+from ansible_collections.dlstack.cdh.plugins.module_utils.library_state import find_libraries  # noqa: E402
 
 QUERIES = ["libcudart", "libcublas", "libcudnn", "libnccl", "libnvidia-ml", "libopenblas",
            "libboost_system", "libcaffe", "libjvm", "libhdfs"]

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Render every role's meta/argument_specs.yml into README.md and the example inventory.
 
 `role_docs.py` rewrites the README section between markers and the example
@@ -68,6 +67,8 @@ def render_all(root=ROOT):
 
 
 def _roles(root):
+    if not (root / "roles").is_dir():
+        return []
     return sorted(p for p in (root / "roles").iterdir() if (p / "meta" / "argument_specs.yml").is_file())
 
 

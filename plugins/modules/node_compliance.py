@@ -17,13 +17,10 @@ description:
     so that scheduled compliance runs (AWX/Tower in check mode) can report drift per host.
   - Never changes anything on the node.
 author:
-  - dlstack.cdh contributors
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads state.
-  diff_mode:
-    support: none
+  - dlstack.cdh maintainers (@dlstack-cdh)
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
+  - dlstack.cdh.attributes.info_module
 options:
   gpu:
     description:

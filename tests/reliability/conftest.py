@@ -62,7 +62,7 @@ def node():
     try:
         yield Node(name)
     finally:
-        subprocess.run(["podman", "rm", "-f", "-t", "0", name], capture_output=True)
+        subprocess.run(["podman", "rm", "-f", "-t", "0", name], capture_output=True, check=False)
 
 
 def ansible_playbook(*args, env=None, timeout=1800):
@@ -71,4 +71,4 @@ def ansible_playbook(*args, env=None, timeout=1800):
                     ANSIBLE_FORCE_COLOR="0", PYTHONDONTWRITEBYTECODE="1")
     full_env.update(env or {})
     return subprocess.run([str(BIN / "ansible-playbook"), *map(str, args)], cwd=str(ROOT), env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, check=False)

@@ -41,7 +41,9 @@ DPKG = "nvidia-smi\t535.183.01-1~deb12u1\thi \thold\nlibnvidia-ml1\t535.183.01-1
 
 class TestNodeCompliance(ModuleTestCase):
 
-    def run_module(self, args, gpu=GPU_NO_DRIVER, libraries=LIBRARIES, dpkg=DPKG):
+    def run_module(self, args, gpu=None, libraries=None, dpkg=DPKG):
+        gpu = GPU_NO_DRIVER if gpu is None else gpu
+        libraries = LIBRARIES if libraries is None else libraries
         with set_module_args(args):
             with patch.object(node_compliance, "collect_gpu_state", return_value=gpu), \
                     patch.object(node_compliance, "collect_library_state", return_value=libraries) as libs, \

@@ -17,7 +17,7 @@ from unittest.mock import patch
 
 from ansible.module_utils import basic
 
-from ansible_collections.dlstack.cdh.plugins.module_utils import ldcache
+from ansible_collections.dlstack.cdh.plugins.module_utils import ldcache, library_state
 from ansible_collections.dlstack.cdh.plugins.modules import shared_library_info
 from ansible_collections.dlstack.cdh.tests.unit.plugins.module_utils.cache_builder import build_new
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
@@ -42,7 +42,7 @@ class SharedLibraryInfoCase(ModuleTestCase):
         self.tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, self.tmp)
         # Keep the host's own /usr/lib/cuda, cuDNN headers and ld.so.conf.d out of the results.
-        debian_home = patch.object(shared_library_info, "DEBIAN_CUDA_HOME", os.path.join(self.tmp, "no-debian-cuda"))
+        debian_home = patch.object(library_state, "DEBIAN_CUDA_HOME", os.path.join(self.tmp, "no-debian-cuda"))
         debian_home.start()
         self.addCleanup(debian_home.stop)
         self.conf_dir = self.mkdir("ld.so.conf.d")
