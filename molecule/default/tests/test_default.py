@@ -51,3 +51,14 @@ def test_libnvidia_ml_version_matches_the_package(host, state):
 def test_libc_found(state):
     assert any(entry["name"] == "libc.so.6" for entry in state["libraries"]["libraries"]["libc"])
     assert "libc" not in state["libraries"]["missing"]
+
+
+def test_compliance_reports_the_unheld_package_only(state):
+    # libnvidia-ml1 is installed but not held in this container: the one drift.
+    compliance = state["compliance"]
+    failed = [c["name"] for c in compliance["failed_checks"]]
+    assert failed == ["package libnvidia-ml1 held"]
+    assert compliance["compliant"] is False
+    assert compliance["summary"]["total"] == len(compliance["checks"]) > 8
+    assert compliance["state"]["package_manager"] == "dpkg"
+    assert compliance["state"]["gpu"]["status"] == "driver_not_loaded"
