@@ -16,7 +16,7 @@ TEST_TREE := /var/tmp/dlstack-cdh-$(shell echo $(CURDIR) | md5sum | cut -c1-8)/a
 # Scenarios `make test` runs, in order; override to run a subset.
 MOLECULE_SCENARIOS ?= default
 
-.PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint molecule collection ee-context clean
+.PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint molecule reliability collection ee-context clean
 
 help:
 	@echo "make demo | make test   (see README.md); parts: host image venv link sanity units lint molecule"
@@ -45,7 +45,7 @@ setup: image venv link
 demo: setup
 	bash scripts/demo.sh
 
-test: setup sanity units lint molecule
+test: setup sanity units lint molecule reliability ee-context
 	@echo "make test: all stages passed"
 
 # A copy of the tracked (and untracked, not ignored) files, as ansible-test wants.
@@ -76,6 +76,11 @@ molecule: setup
 	  $(BIN)/molecule test -s $$s || exit 1; \
 	  echo "=== molecule $$s passed in $$(( $$(date +%s) - start ))s"; \
 	done
+
+# Real playbooks against real containers: check-mode purity, interrupted converge,
+# bad inputs, the compliance reports (tests/reliability).
+reliability: setup
+	$(BIN)/pytest -v -p no:cacheprovider tests/reliability $(RELIABILITY_ARGS)
 
 collection: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path .
