@@ -27,6 +27,8 @@ import argparse
 import base64
 import json
 import re
+import signal
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -129,6 +131,8 @@ def main():
     parser.add_argument("--log", required=True)
     args = parser.parse_args()
     state = State(args.api_key, args.owner, args.project, args.log)
+    # PID 1 in its container: exit on SIGTERM instead of waiting for podman's SIGKILL.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     ThreadingHTTPServer((args.bind, args.port), make_handler(state)).serve_forever()
 
 
