@@ -131,10 +131,13 @@ class CdswClient:
             timeout=self.timeout, force=True, use_proxy=True,
         )
         status = info.get("status", -1)
-        if resp is not None:
+        # On HTTP errors fetch_url has already read the body into info["body"].
+        if "body" in info:
+            body = info["body"]
+        elif resp is not None:
             body = resp.read()
         else:
-            body = info.get("body", b"")
+            body = b""
         if status in ok:
             return status, self._decode(body, url)
         raise self._error(method, url, status, info, body)
