@@ -28,7 +28,7 @@ description:
     without a listing it reports a change it cannot rule out, and warns."
   - Idempotent; supports check mode and diff.
 author:
-  - dlstack.cdh contributors
+  - dlstack.cdh maintainers (@dlstack-cdh)
 options:
   api_url:
     description:
@@ -82,8 +82,10 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 notes:
   - CDSW still has to be able to pull the image from its registry; this module only registers it.

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: dlstack.cdh contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test double for the few CDSW API v1 endpoints dlstack.cdh.cdsw_engine_image uses.
