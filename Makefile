@@ -14,7 +14,7 @@ COLLECTION_LINK := ansible_collections/dlstack/cdh
 # and outside this git checkout (inside it, git would hide the ignored copy).
 TEST_TREE := /var/tmp/dlstack-cdh-$(shell echo $(CURDIR) | md5sum | cut -c1-8)/ansible_collections/dlstack/cdh
 # Scenarios `make test` runs, in order; override to run a subset.
-MOLECULE_SCENARIOS ?= default
+MOLECULE_SCENARIOS ?= default cdsw_engine
 
 .PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint molecule reliability collection ee-context clean
 
@@ -36,9 +36,13 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed
 
+# An installed copy of this collection in ~/.ansible/collections (molecule's prerun
+# makes one) would shadow the checkout for ansible-lint: it is removed.
+SHADOW := $(HOME)/.ansible/collections/ansible_collections/dlstack/cdh
 link:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@test -L $(COLLECTION_LINK) || ln -sfn ../.. $(COLLECTION_LINK)
+	@if [ -e $(SHADOW) ]; then echo "removing $(SHADOW): it shadows this checkout"; rm -rf $(SHADOW); fi
 
 setup: image venv link
 
