@@ -39,6 +39,8 @@ options:
     description:
       - pip requirement specs, e.g. V(tensorflow-cpu==2.18.1), V(numpy>=1.26,<2.1), V(pyspark~=3.5).
       - Only name, extras and version constraints; markers, URLs and paths are refused.
+      - With extras (V(tensorflow[and-cuda]==2.18.1)) only the base package's version decides
+        whether pip runs; the extras' dependencies are installed with it the first time.
     type: list
     elements: str
     default: []
