@@ -9,6 +9,7 @@ same), so the documentation can never drift from the argument specs.
 from __future__ import annotations
 
 import argparse
+import textwrap
 import pathlib
 import sys
 
@@ -84,7 +85,7 @@ def render_group_vars(root=ROOT):
             description = option.get("description", "")
             if isinstance(description, list):
                 description = " ".join(description)
-            out.append("# %s" % " ".join(description.split()))
+            out += ["# " + line for line in textwrap.wrap(" ".join(description.split()), 100)]
             if "default" in option:
                 dumped = yaml.safe_dump({name: option["default"]}, default_flow_style=False, sort_keys=False).rstrip()
                 out += ["# " + line for line in dumped.splitlines()]
