@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: dlstack.cdh contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Median wall time of dlstack.cdh.nvidia_gpu_info on its nvidia-smi path.
@@ -12,7 +11,7 @@ its CSV (``method: nvidia_smi``), i.e. ``python3 nvidia_gpu_info.py args.json``
 with the collection importable. A real nvidia-smi adds its own time (typically
 tens to hundreds of ms with persistence mode off), which this does not measure.
 
-Usage: benchmarks/gpu_info_bench.py [--runs N] [--python PATH]
+Usage: .venv/bin/python benchmarks/gpu_info_bench.py [--runs N] [--python PATH]
 Run `make venv link` first (the module imports ansible and ansible_collections.dlstack.cdh).
 """
 
@@ -68,7 +67,7 @@ def main():
             sys.exit("unexpected module result: %s" % json.dumps(first)[:500])
 
         times = []
-        for _ in range(options.runs):
+        for _run in range(options.runs):
             start = time.perf_counter()
             subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
             times.append(time.perf_counter() - start)

@@ -139,7 +139,7 @@ def _cstring(data, offset):
     end = data.find(b"\0", offset)
     if offset < 0 or offset >= len(data) or end < 0:
         raise LdCacheError("string offset %d outside the cache (%d bytes)" % (offset, len(data)))
-    return data[offset:end].decode("utf-8", "surrogateescape")
+    return data[offset:end].decode("utf-8", "replace")
 
 
 def _parse_new(data, base):

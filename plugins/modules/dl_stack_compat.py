@@ -24,7 +24,7 @@ description:
     P(dlstack.cdh.dl_stack_compat#filter) filter, which never fails on incompatibility.
   - Versions are strings. Quote them in YAML (V('12.10') as a bare number would become 12.1).
 author:
-  - dlstack.cdh contributors
+  - dlstack.cdh maintainers (@dlstack-cdh)
 attributes:
   check_mode:
     support: full

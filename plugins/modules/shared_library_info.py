@@ -20,7 +20,7 @@ description:
     (C(ldd)) and directories listed in C(ld.so.conf.d) that do not exist.
   - Read-only; never changes anything.
 author:
-  - dlstack.cdh contributors
+  - dlstack.cdh maintainers (@dlstack-cdh)
 options:
   names:
     description:
@@ -154,9 +154,9 @@ libraries:
       type: str
     version:
       description:
-        - Dotted version parsed from the file name (C(libcudnn.so.8.9.7) gives C(8.9.7)): from
-          RV(libraries.real_path) when the symlink resolves, else from RV(libraries.path); null when
-          the name carries no version.
+        - Dotted version parsed from the file name (C(libcudnn.so.8.9.7) gives C(8.9.7)), taken from
+          RV(libraries.real_path) when the symlink resolves, else from RV(libraries.path).
+        - Null when the name carries no version.
       type: str
     arch:
       description: The ABI label as C(ldconfig -p) prints it (C(libc6,x86-64), C(libc6), C(libc6,AArch64)).
@@ -327,9 +327,16 @@ def name_glob(name):
     return name if ".so" in name else name + ".so*"
 
 
+def glob_matcher(pattern):
+    """fnmatchcase() for many names: compiled once, with a cheap literal-prefix test first."""
+    prefix = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+    regex = re.compile(fnmatch.translate(pattern))
+    return lambda soname: soname.startswith(prefix) and regex.match(soname) is not None
+
+
 def find_libraries(entries, names, patterns, compiled, host_machine):
     """query -> matching entries, plus the queries that matched nothing."""
-    matchers = [(name, lambda soname, g=name_glob(name): fnmatch.fnmatchcase(soname, g)) for name in names]
+    matchers = [(name, glob_matcher(name_glob(name))) for name in names]
     matchers += [(pattern, regex.search) for pattern, regex in zip(patterns, compiled)]
     libraries = {}
     for query, matches in matchers:

@@ -112,6 +112,12 @@ class TestLibraries(SharedLibraryInfoCase):
             ("libc6", "/lib/i386-linux-gnu/libc.so.6"),
         ])
 
+    def test_a_name_with_so_is_its_own_glob(self):
+        result = self.run_module(self.args(names=["libcudart.so.11.0", "libcudart.so.12", "libnvidia-*.so.1"]))
+        self.assertEqual([e["name"] for e in result["libraries"]["libcudart.so.11.0"]], ["libcudart.so.11.0"])
+        self.assertEqual([e["name"] for e in result["libraries"]["libnvidia-*.so.1"]], ["libnvidia-ml.so.1"])
+        self.assertEqual(result["missing"], ["libcudart.so.12"])
+
     def test_real_path_and_version_come_from_the_resolved_file(self):
         lib_dir = self.mkdir("lib")
         self.write(os.path.join(lib_dir, "libcudnn.so.8.9.7"), b"\x7fELF")
