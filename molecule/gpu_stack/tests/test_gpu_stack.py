@@ -23,6 +23,8 @@ def libs(host):
 def test_nvcc_is_cuda_11_8(host):
     out = host.check_output("nvcc --version")
     assert re.search(r"release 11\.8, V11\.8\.\d+", out), out
+    # Also as $CUDA_HOME/bin/nvcc, where build tools look for it.
+    assert host.file("%s/bin/nvcc" % CUDA_HOME).linked_to == "/usr/bin/nvcc"
 
 
 def test_ld_so_conf_lists_lib64_not_lib(host):
