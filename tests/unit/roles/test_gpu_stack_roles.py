@@ -1,0 +1,285 @@
+# Copyright: dlstack.cdh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The nvidia_driver, cuda and cudnn roles on the OS paths molecule cannot converge here.
+
+Runs the real ``ansible-playbook`` (the one beside this Python) against localhost:
+
+* ``playbooks/plan.yml`` loads each role's ``vars/`` for another OS (Debian, Ubuntu,
+  EL 7/8/9 facts set in place of gathered ones), runs the roles' own validation and
+  planning tasks, renders their templates and the yum repository into a temporary
+  directory, and the tests assert package names, versions, pins and file contents.
+* ``playbooks/run_role.yml`` runs a whole role in check mode with bad input and the
+  tests assert it fails with a clear message before any task changed anything.
+* Every tasks file is syntax-checked.
+
+Skipped only when ansible-playbook is not installed beside the interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+COLLECTION = HERE.parents[2]
+ROLES = ("nvidia_driver", "cuda", "cudnn")
+
+
+def _ansible_playbook():
+    beside = pathlib.Path(sys.executable).parent / "ansible-playbook"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("ansible-playbook")
+
+
+ANSIBLE_PLAYBOOK = _ansible_playbook()
+pytestmark = pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible-playbook is not installed")
+
+
+def _collections_path():
+    # ansible-test copies the collection to .../ansible_collections/dlstack/cdh; a plain
+    # checkout has ansible_collections/dlstack/cdh linked inside it (make link).
+    if COLLECTION.parent.parent.name == "ansible_collections":
+        return str(COLLECTION.parent.parent.parent)
+    return str(COLLECTION)
+
+
+def _env(tmp_path):
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=_collections_path(),
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "local"),
+        ANSIBLE_REMOTE_TEMP=str(tmp_path / "remote"),
+        ANSIBLE_RETRY_FILES_ENABLED="false",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_STDOUT_CALLBACK="default",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        PATH=os.pathsep.join([str(pathlib.Path(sys.executable).parent), env.get("PATH", "")]),
+    )
+    env.pop("ANSIBLE_CONFIG", None)
+    return env
+
+
+def _run(tmp_path, playbook, extra_vars, *args):
+    vars_file = tmp_path / "extra_vars.json"
+    # Modules on localhost run under this interpreter, not whatever discovery finds.
+    vars_file.write_text(json.dumps(dict(extra_vars, ansible_python_interpreter=sys.executable)))
+    argv = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-e", "@%s" % vars_file, *args, str(playbook)]
+    return subprocess.run(argv, env=_env(tmp_path), cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+
+
+def _facts(distribution, version, os_family, release=""):
+    return {
+        "distribution": distribution,
+        "distribution_version": version,
+        "distribution_major_version": version.split(".")[0],
+        "distribution_release": release,
+        "os_family": os_family,
+        "kernel": "5.14.0-427.13.1.el9_4.x86_64" if os_family == "RedHat" else "6.8.0-31-generic",
+        "architecture": "x86_64",
+    }
+
+
+def _plan(tmp_path, facts, **role_vars):
+    out = tmp_path / "out"
+    out.mkdir()
+    extra = {"test_facts": facts, "out_dir": str(out), "_nvidia_driver_yum_reposdir": str(out)}
+    extra.update(role_vars)
+    result = _run(tmp_path, HERE / "playbooks" / "plan.yml", extra)
+    assert result.returncode == 0, result.stdout + result.stderr
+    plan = json.loads((out / "plan.json").read_text())
+    files = {p.name: p.read_text() for p in out.iterdir() if p.name != "plan.json"}
+    return plan, files
+
+
+MIRROR = "http://mirror.example.internal/cuda/repos/"
+
+
+def test_debian12_distro_driver_pins_every_driver_package(tmp_path):
+    plan, files = _plan(
+        tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"),
+        nvidia_driver_method="distro", nvidia_driver_version="535.183.01",
+        nvidia_driver_module_options={"NVreg_PreserveVideoMemoryAllocations": 1, "NVreg_EnableGpuFirmware": 0},
+        cuda_method="distro", cuda_versions=["11.8"], cudnn_cuda_version="11.8", cudnn_version="8.9.5.29",
+        cudnn_source="wheel",
+    )
+    driver = plan["nvidia_driver"]
+    assert driver["pkg_mgr"] == "apt"
+    for name in ("nvidia-driver", "nvidia-kernel-dkms", "nvidia-smi", "libnvidia-ml1"):
+        assert "%s=535.183.01-*" % name in driver["install"]
+        assert name in driver["held"]
+    # Companions with versions of their own are installed but not pinned to the driver's.
+    assert "firmware-misc-nonfree" in driver["install"]
+    assert "firmware-misc-nonfree" not in driver["held"]
+    assert "linux-headers-6.8.0-31-generic" in driver["install"] and "dkms" in driver["install"]
+    assert driver["initramfs"] == ["update-initramfs", "-u"]
+    assert files["nvidia.conf"].splitlines()[-1] == (
+        "options nvidia NVreg_EnableGpuFirmware=0 NVreg_PreserveVideoMemoryAllocations=1")
+    assert "blacklist nouveau" in files["blacklist-nouveau.conf"].splitlines()
+    assert "options nouveau modeset=0" in files["blacklist-nouveau.conf"].splitlines()
+    assert plan["cuda"]["home"] == "/usr/lib/cuda"
+    assert plan["cuda"]["distro_package"] == "nvidia-cuda-toolkit"
+    assert plan["cudnn"]["wheel"] == "nvidia-cudnn-cu11"
+    assert plan["cudnn"]["lib_dir"] == "/usr/lib/cuda/lib64"
+    assert plan["cudnn"]["wanted"] == "8.9.5"
+
+
+def test_ubuntu2204_nvidia_repo_signed_by_keyring_and_branch_packages(tmp_path):
+    plan, files = _plan(
+        tmp_path, _facts("Ubuntu", "22.04", "Debian", "jammy"),
+        nvidia_driver_method="nvidia_repo", nvidia_driver_branch="550", nvidia_driver_version="550.54.15",
+        nvidia_driver_repo_base_url=MIRROR,
+        cuda_method="nvidia_repo", cuda_versions=["12.4"], cudnn_source="repo", cudnn_cuda_version="12.4",
+        cudnn_version="9.10.2.21",
+    )
+    driver = plan["nvidia_driver"]
+    assert driver["repo_url"] == "http://mirror.example.internal/cuda/repos/ubuntu2204/x86_64"
+    deb_lines = [line for line in files["cuda.list"].splitlines() if line.startswith("deb ")]
+    assert deb_lines == [
+        "deb [signed-by=/usr/share/keyrings/cuda-archive-keyring.gpg arch=amd64] "
+        "http://mirror.example.internal/cuda/repos/ubuntu2204/x86_64/ /"
+    ]
+    assert "cuda-drivers-550=550.54.15-*" in driver["install"]
+    assert "nvidia-utils-550=550.54.15-*" in driver["install"]
+    assert "nvidia-driver-550" in driver["held"]
+    assert plan["cuda"]["repo_packages"] == ["cuda-toolkit-12-4"]
+    assert plan["cuda"]["home"] == "/usr/local/cuda"
+    assert plan["cudnn"]["repo_packages"][0] == "cudnn9-cuda-12=9.10.2.21-1"
+    assert plan["cudnn"]["repo_held"][0] == "cudnn9-cuda-12"
+    assert plan["cudnn"]["include_dir"] == "/usr/include"
+
+
+def test_ubuntu2404_distro_names_packages_by_branch(tmp_path):
+    plan = _plan(
+        tmp_path, _facts("Ubuntu", "24.04", "Debian", "noble"),
+        nvidia_driver_method="distro", nvidia_driver_branch="550",
+        cuda_method="distro", cuda_versions=["12.0"], cudnn_cuda_version="12.0", cudnn_version="9.10.2.21",
+    )[0]
+    driver = plan["nvidia_driver"]
+    # No exact version: plain names, held at whatever gets installed.
+    assert driver["install"][:2] == ["nvidia-utils-550", "libnvidia-compute-550"]
+    assert "nvidia-driver-550" in driver["install"]
+    assert driver["held"] == ["nvidia-utils-550", "libnvidia-compute-550", "nvidia-driver-550", "nvidia-dkms-550"]
+    assert plan["cudnn"]["wheel"] == "nvidia-cudnn-cu12"
+
+
+@pytest.mark.parametrize("major", ["8", "9"])
+def test_el8_el9_repo_module_stream_versionlock_and_yum_repo(tmp_path, major):
+    plan, files = _plan(
+        tmp_path, _facts("Rocky", "%s.9" % major, "RedHat"),
+        nvidia_driver_method="nvidia_repo", nvidia_driver_branch="535", nvidia_driver_version="535.183.01",
+        nvidia_driver_repo_base_url=MIRROR,
+        cuda_method="nvidia_repo", cuda_versions=["11.8", "12.2"], cuda_default_version="12.2",
+        cudnn_source="repo", cudnn_cuda_version="12.2", cudnn_version="8.9.5.29",
+    )
+    driver = plan["nvidia_driver"]
+    assert driver["pkg_mgr"] == "dnf"
+    assert driver["module_stream"] == "nvidia-driver:535-dkms"
+    assert "nvidia-driver-535.183.01" in driver["install"]
+    assert "kmod-nvidia-latest-dkms-535.183.01" in driver["install"]
+    assert "nvidia-driver-cuda-535.183.01*" in driver["locks"]
+    assert "kernel-devel-5.14.0-427.13.1.el9_4.x86_64" in driver["install"]
+    assert driver["initramfs"] == ["dracut", "-f"]
+    repo = files["cuda.repo"]
+    assert "[cuda-rhel%s-x86_64]" % major in repo
+    assert "baseurl = http://mirror.example.internal/cuda/repos/rhel%s/x86_64/" % major in repo
+    assert "gpgcheck = 1" in repo
+    assert "gpgkey = http://mirror.example.internal/cuda/repos/rhel%s/x86_64/D42D0685.pub" % major in repo
+    cuda = plan["cuda"]
+    assert cuda["repo_packages"] == ["cuda-toolkit-11-8", "cuda-toolkit-12-2"]
+    assert cuda["homes"] == {"11.8": "/usr/local/cuda-11.8", "12.2": "/usr/local/cuda-12.2"}
+    assert "export CUDA_HOME=/usr/local/cuda" in files["cuda.sh"].splitlines()
+    assert '${CUDA_HOME}/lib64' in files["cuda.sh"]
+    assert plan["cudnn"]["repo_packages"] == [
+        "libcudnn8-8.9.5.29-1.cuda12.2", "libcudnn8-devel-8.9.5.29-1.cuda12.2"]
+
+
+def test_el7_repo_uses_yum_and_branch_packages_without_module_streams(tmp_path):
+    plan, files = _plan(
+        tmp_path, _facts("CentOS", "7.9", "RedHat"),
+        nvidia_driver_method="nvidia_repo", nvidia_driver_branch="535", nvidia_driver_version="535.183.01",
+        cuda_method="nvidia_repo", cuda_versions=["11.8"], cudnn_source="tarball",
+        cudnn_tarball_src="/srv/cudnn.tar.xz", cudnn_tarball_sha256="a" * 64,
+        cudnn_cuda_version="11.8", cudnn_version="8.9.5.29", cudnn_cuda_home="/usr/local/cuda-11.8",
+    )
+    driver = plan["nvidia_driver"]
+    assert driver["pkg_mgr"] == "yum"
+    assert driver["module_stream"] == ""
+    assert "nvidia-driver-branch-535-535.183.01" in driver["install"]
+    assert "nvidia-driver-branch-535-cuda-535.183.01*" in driver["locks"]
+    assert "baseurl = https://developer.download.nvidia.com/compute/cuda/repos/rhel7/x86_64/" in files["cuda.repo"]
+    assert plan["cudnn"]["include_dir"] == "/usr/local/cuda-11.8/include"
+    assert plan["cudnn"]["lib_dir"] == "/usr/local/cuda-11.8/lib64"
+
+
+BAD_INPUT = [
+    pytest.param("nvidia_driver", {"nvidia_driver_method": "magic"},
+                 r"nvidia_driver_method.*magic", id="driver-unknown-method"),
+    pytest.param("nvidia_driver", {"nvidia_driver_method": "runfile", "nvidia_driver_version": "535.183.01",
+                                   "nvidia_driver_runfile_src": "https://example.invalid/NVIDIA.run"},
+                 r"needs nvidia_driver_runfile_src .* nvidia_driver_runfile_sha256 \(64 hex digits; got ''\)",
+                 id="driver-runfile-without-sha256"),
+    pytest.param("nvidia_driver", {"nvidia_driver_version": "latest-and-greatest"},
+                 r"nvidia_driver_version must be empty or dotted numbers.*got latest-and-greatest",
+                 id="driver-version-garbage"),
+    pytest.param("nvidia_driver", {"nvidia_driver_version": "550.54.15", "nvidia_driver_branch": "535"},
+                 r"dotted numbers of that branch", id="driver-version-other-branch"),
+    pytest.param("cuda", {"cuda_method": "nvidia_repo", "cuda_versions": ["12.4"], "cuda_driver_version": "470.57.02"},
+                 r"refusing CUDA 12\.4 with driver 470\.57\.02: CUDA 12\.4 needs driver >= 550", id="cuda-newer-than-driver"),
+    pytest.param("cuda", {"cuda_method": "teleport"}, r"cuda_method.*teleport", id="cuda-unknown-method"),
+    pytest.param("cuda", {"cuda_versions": ["eleven"]}, r"not versions: eleven", id="cuda-version-garbage"),
+    pytest.param("cuda", {"cuda_method": "runfile", "cuda_versions": ["12.4"], "cuda_driver_version": "550.54.15",
+                          "cuda_runfiles": [{"version": "12.4", "src": "https://example.invalid/cuda.run", "sha256": ""}]},
+                 r"needs a cuda_runfiles entry .*missing or without a valid sha256: 12\.4", id="cuda-runfile-without-sha256"),
+    pytest.param("cudnn", {"cudnn_cuda_version": "10.2", "cudnn_version": "9.10.2.21", "cudnn_source": "tarball",
+                           "cudnn_tarball_src": "/srv/cudnn.tar.xz", "cudnn_tarball_sha256": "b" * 64},
+                 r"refusing cuDNN 9\.10\.2\.21 for CUDA 10\.2: .*not 10\.2", id="cudnn-major-mismatch"),
+    pytest.param("cudnn", {"cudnn_cuda_version": "11.8", "cudnn_version": "7.6.5", "cudnn_source": "tarball",
+                           "cudnn_tarball_src": "/srv/cudnn.tgz", "cudnn_tarball_sha256": "c" * 64},
+                 r"refusing cuDNN 7\.6\.5 for CUDA 11\.8: .*11\.8 is not among them", id="cudnn-too-old-for-cuda"),
+    pytest.param("cudnn", {"cudnn_cuda_version": "11.8", "cudnn_source": "tarball"},
+                 r"needs cudnn_tarball_src .*cudnn_tarball_sha256 \(64 hex digits; got ''\)", id="cudnn-tarball-without-sha256"),
+    pytest.param("cudnn", {"cudnn_cuda_version": "11.8", "cudnn_version": "9.x"},
+                 r"cudnn_version must be three or four dotted numbers .*got '9\.x'", id="cudnn-version-garbage"),
+    pytest.param("cudnn", {"cudnn_cuda_version": "12.4", "cudnn_wheel_package": "nvidia-cudnn-cu11"},
+                 r"the wheel nvidia-cudnn-cu11 is not built for CUDA 12\.x", id="cudnn-wheel-other-cuda-major"),
+    pytest.param("cudnn", {"cudnn_source": "conda", "cudnn_cuda_version": "11.8"},
+                 r"cudnn_source.*conda", id="cudnn-unknown-source"),
+]
+
+
+@pytest.mark.parametrize("role, role_vars, message", BAD_INPUT)
+def test_bad_input_fails_clearly_before_any_change(tmp_path, role, role_vars, message):
+    extra = {"test_role": role}
+    extra.update(role_vars)
+    result = _run(tmp_path, HERE / "playbooks" / "run_role.yml", extra, "--check")
+    output = re.sub(r"\s+", " ", result.stdout + result.stderr)
+    assert result.returncode != 0, output
+    assert re.search(message, output), output
+    recap = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)", result.stdout)
+    assert recap and recap.group(1) == "0", result.stdout
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_tasks_file_passes_syntax_check(tmp_path, role):
+    tasks = sorted(p.name for p in (COLLECTION / "roles" / role / "tasks").glob("*.yml"))
+    assert "main.yml" in tasks
+    playbook = tmp_path / "syntax.yml"
+    playbook.write_text(json.dumps([{
+        "name": "Syntax of every tasks file of %s" % role,
+        "hosts": "localhost",
+        "gather_facts": False,
+        "tasks": [{"name": name, "ansible.builtin.import_role": {"name": "dlstack.cdh.%s" % role, "tasks_from": name}}
+                  for name in tasks],
+    }]))
+    result = _run(tmp_path, playbook, {}, "--syntax-check")
+    assert result.returncode == 0, result.stdout + result.stderr
