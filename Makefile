@@ -14,7 +14,7 @@ COLLECTION_LINK := ansible_collections/dlstack/cdh
 # and outside this git checkout (inside it, git would hide the ignored copy).
 TEST_TREE := /var/tmp/dlstack-cdh-$(shell echo $(CURDIR) | md5sum | cut -c1-8)/ansible_collections/dlstack/cdh
 # Scenarios `make test` runs, in order; override to run a subset.
-MOLECULE_SCENARIOS ?= default cdsw_engine python_env
+MOLECULE_SCENARIOS ?= default cdsw_engine python_env gpu_stack
 
 .PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint molecule reliability collection ee-context clean
 
