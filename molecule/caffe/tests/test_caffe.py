@@ -22,6 +22,24 @@ def _config_value(config, key):
     return match.group(1).strip()
 
 
+@pytest.fixture(scope="module")
+def libraries(host):
+    # Written in converge by dlstack.cdh.shared_library_info.
+    return json.loads(host.file("/root/caffe-libraries.json").content_string)
+
+
+def test_shared_library_info_finds_libcaffe(host, libraries):
+    assert "libcaffe" not in libraries["missing"]
+    found = libraries["libraries"]["libcaffe"]
+    assert any(entry["name"] == "libcaffe.so.1.0.0" for entry in found), found
+    for entry in found:
+        assert entry["path"].startswith(MULTIARCH_LIB + "/")
+        assert entry["real_path"] and host.file(entry["real_path"]).exists
+    binary = libraries["binaries"]["/opt/caffe/bin/caffe.bin"]
+    assert binary["ok"] is True
+    assert binary["missing"] == []
+
+
 def test_libcaffe_in_the_ld_cache(host):
     # The cache, not just the file: the dynamic linker resolves libcaffe by soname.
     listed = host.run("ldconfig -p").stdout
