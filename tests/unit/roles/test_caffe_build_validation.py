@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 COLLECTION_ROOT = Path(__file__).resolve().parents[3]
+ROLE_DIR = COLLECTION_ROOT / "roles" / "caffe_build"
 
 
 def _collections_path():
@@ -37,23 +38,8 @@ def _ansible_playbook():
     return [sys.executable, "-c", "import sys; from ansible.cli.playbook import main; sys.exit(main())"]
 
 
-def run_role(tmp_path, extra_vars):
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        "- hosts: localhost\n"
-        "  connection: local\n"
-        "  gather_facts: true\n"
-        "  gather_subset: [min]\n"
-        "  roles:\n"
-        "    - role: dlstack.cdh.caffe_build\n"
-    )
-    variables = {
-        "ansible_python_interpreter": sys.executable,
-        # Nothing may land in the real /opt even if validation let a case through.
-        "caffe_build_work_dir": str(tmp_path / "work"),
-        "caffe_build_install_prefix": str(tmp_path / "prefix"),
-    }
-    variables.update(extra_vars)
+def run_playbook(tmp_path, playbook, variables, check=True):
+    variables = dict(variables, ansible_python_interpreter=sys.executable)
     env = dict(os.environ)
     env.update(
         {
@@ -67,7 +53,8 @@ def run_role(tmp_path, extra_vars):
     env.pop("ANSIBLE_CONFIG", None)
     result = subprocess.run(
         _ansible_playbook()
-        + ["--check", "-i", "localhost,", str(playbook), "-e", json.dumps(variables)],
+        + (["--check"] if check else [])
+        + ["-i", "localhost,", str(playbook), "-e", json.dumps(variables)],
         cwd=str(tmp_path),
         env=env,
         capture_output=True,
@@ -76,6 +63,25 @@ def run_role(tmp_path, extra_vars):
         check=False,
     )
     return result.returncode, result.stdout + result.stderr
+
+
+def run_role(tmp_path, extra_vars):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: localhost\n"
+        "  connection: local\n"
+        "  gather_facts: true\n"
+        "  gather_subset: [min]\n"
+        "  roles:\n"
+        "    - role: dlstack.cdh.caffe_build\n"
+    )
+    variables = {
+        # Nothing may land in the real /opt even if validation let a case through.
+        "caffe_build_work_dir": str(tmp_path / "work"),
+        "caffe_build_install_prefix": str(tmp_path / "prefix"),
+    }
+    variables.update(extra_vars)
+    return run_playbook(tmp_path, playbook, variables)
 
 
 def _failed_task(output):
