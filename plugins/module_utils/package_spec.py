@@ -240,8 +240,13 @@ def specifier_holds(installed, operator, version, kind="pip"):
             raise SpecError("'~=%s' needs at least two release components" % version)
         upper = ".".join(str(p) for p in release[:-1])
         return specifier_holds(installed, ">=", version, kind) and _prefix_match(installed, upper)
-    have = version_key(installed if "+" in version else _without_local(installed))
-    want = version_key(version)
+    if "+" in version and operator in ("==", "!="):
+        # A local label asked for (2.18.1+cu121) must be the installed one.
+        same = str(installed).split("+", 1)[-1].lower() == version.split("+", 1)[1].lower() and \
+            version_key(_without_local(installed)) == version_key(_without_local(version))
+        return not same if operator == "!=" else same
+    have = version_key(_without_local(installed))
+    want = version_key(_without_local(version))
     if have[0] != want[0]:
         # Mixed kinds (one side not PEP 440): compare the token forms of both.
         have, want = version_key("x" + str(installed)), version_key("x" + version)
