@@ -1,0 +1,438 @@
+# Copyright: dlstack.cdh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Compatibility check of driver / CUDA / cuDNN / TensorFlow / Python / Caffe versions.
+
+One implementation for the dlstack.cdh.dl_stack_compat module and filter. It only reads the
+published tables in compat_data.py; every verdict carries a sentence with the numbers it used.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.dlstack.cdh.plugins.module_utils import compat_data as data
+from ansible_collections.dlstack.cdh.plugins.module_utils.version import (
+    VersionError,
+    parse_version,
+    same_prefix,
+    version_text,
+)
+
+INPUT_KEYS = (
+    "driver_version",
+    "cuda_version",
+    "cudnn_version",
+    "tensorflow_version",
+    "python_version",
+    "caffe_version",
+    "protobuf_version",
+    "opencv_version",
+)
+
+OK = "ok"
+MINOR_VERSION_COMPAT = "minor_version_compat"
+INCOMPATIBLE = "incompatible"
+UNKNOWN = "unknown"
+NOT_CHECKED = "not_checked"
+STATUSES = (OK, MINOR_VERSION_COMPAT, INCOMPATIBLE, UNKNOWN, NOT_CHECKED)
+
+
+class CompatInputError(ValueError):
+    """Input the check cannot read (garbage version, unknown key); names the field."""
+
+
+class CompatLookupError(LookupError):
+    """A well-formed version the tables do not contain (for the single-answer lookups)."""
+
+
+# ---------------------------------------------------------------------------
+# table access
+# ---------------------------------------------------------------------------
+
+def _mm(version):
+    """(12, 4, 1) -> (12, 4); (9,) -> (9, 0)."""
+    return (tuple(version) + (0,))[:2]
+
+
+def _mm_text(version):
+    return version_text(_mm(version))
+
+
+def cuda_driver_row(cuda):
+    """The CUDA_MIN_DRIVER row for a parsed CUDA version, or None.
+
+    An exact third component ('12.4.1' -> 'CUDA 12.4 Update 1') picks that row; otherwise the
+    row of that major.minor with the lowest driver (the GA release; '10.1' -> 10.1.105).
+    """
+    rows = [r for r in data.CUDA_MIN_DRIVER if _mm(parse_version(r[1])) == _mm(cuda)]
+    if not rows:
+        return None
+    if len(cuda) >= 3:
+        for row in rows:
+            if parse_version(row[1]) == tuple(cuda[:3]):
+                return row
+    return min(rows, key=lambda r: parse_version(r[2]))
+
+
+def cuda_min_driver(cuda_version):
+    """'12.2' -> '535.54.03'. Raises CompatInputError on garbage, CompatLookupError when unknown."""
+    cuda = _parse("cuda_version", cuda_version)
+    row = cuda_driver_row(cuda)
+    if row is None:
+        raise CompatLookupError(
+            "CUDA %s is not in the table '%s'" % (version_text(cuda), "CUDA Toolkit and Corresponding Driver Versions"))
+    return row[2]
+
+
+def cudnn_row(cudnn):
+    """(row, inferred) for a parsed cuDNN version; row None when its major.minor series is unknown.
+
+    A release inside a row's first..last range is exact. A release of a series the tables
+    cover only in part (8.9.7: the tables have 8.9.1 and 8.9.5-8.9.6) uses the nearest older
+    row of that series, else the nearest newer one, and says so (inferred=True).
+    """
+    key = (tuple(cudnn) + (0, 0))[:3]
+    for row in data.CUDNN_CUDA:
+        if parse_version(row["first"]) <= key <= parse_version(row["last"]):
+            return row, False
+    series = [r for r in data.CUDNN_CUDA if _mm(parse_version(r["first"])) == _mm(cudnn)]
+    if not series:
+        return None, False
+    older = [r for r in series if parse_version(r["last"]) < key]
+    if older:
+        return max(older, key=lambda r: parse_version(r["last"])), True
+    return min(series, key=lambda r: parse_version(r["first"])), True
+
+
+def cudnn_cuda_majors(cudnn_version):
+    """'8.9.7' -> [11, 12]: CUDA majors the cuDNN release ships packages for."""
+    cudnn = _parse("cudnn_version", cudnn_version)
+    row, _inferred = cudnn_row(cudnn)
+    if row is None:
+        raise CompatLookupError("cuDNN %s is not in the cuDNN support matrix data" % version_text(cudnn))
+    return sorted({parse_version(c)[0] for c in row["cuda"]})
+
+
+def _row_label(row):
+    return row["first"] if row["first"] == row["last"] else "%s-%s" % (row["first"], row["last"])
+
+
+def tensorflow_row(tf):
+    for row in data.TENSORFLOW_GPU:
+        if _mm(parse_version(row[0].split("-", 1)[1])) == _mm(tf):
+            return row
+    return None
+
+
+def _python_ranges(text):
+    """'2.7, 3.3-3.6' -> [((2, 7), (2, 7)), ((3, 3), (3, 6))]."""
+    ranges = []
+    for part in text.split(","):
+        lo, _sep, hi = part.strip().partition("-")
+        ranges.append((_mm(parse_version(lo)), _mm(parse_version(hi or lo))))
+    return ranges
+
+
+# ---------------------------------------------------------------------------
+# input
+# ---------------------------------------------------------------------------
+
+def _parse(field, value):
+    try:
+        return parse_version(value, field)
+    except VersionError as exc:
+        raise CompatInputError(str(exc))
+
+
+def normalize_inputs(params):
+    """{'cuda_version': '12.4', ...} -> {'cuda_version': ('12.4', (12, 4)), ...}; absent keys dropped."""
+    if not isinstance(params, dict):
+        raise CompatInputError("expected a dict of versions, got %s" % type(params).__name__)
+    unknown = sorted(set(params) - set(INPUT_KEYS))
+    if unknown:
+        raise CompatInputError(
+            "unknown key(s) %s; known keys: %s" % (", ".join(map(str, unknown)), ", ".join(INPUT_KEYS)))
+    versions = {}
+    for key in INPUT_KEYS:
+        value = params.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise CompatInputError("%s %r is not a version (expected dotted numbers such as 11.8)" % (key, value))
+        text = str(value).strip()
+        versions[key] = (text, _parse(key, text))
+    return versions
+
+
+# ---------------------------------------------------------------------------
+# pair checks: each returns (status, reason, extras) where extras may hold warnings/patches
+# ---------------------------------------------------------------------------
+
+def _mvc_clause(cuda, driver):
+    major = cuda[0]
+    mvc = data.MINOR_VERSION_COMPAT_MIN_DRIVER.get(major)
+    if mvc is None:
+        return None, "CUDA %d.x has no minor version compatibility" % major
+    return mvc, "minor version compatibility runs CUDA %d.x on >= %s" % (major, mvc)
+
+
+def check_driver_cuda(v):
+    driver_text, driver = v["driver_version"]
+    cuda_text, cuda = v["cuda_version"]
+    row = cuda_driver_row(cuda)
+    mvc, mvc_text = _mvc_clause(cuda, driver)
+    if row is None:
+        if mvc is not None and driver < parse_version(mvc):
+            return INCOMPATIBLE, ("CUDA %s is not in the table of minimum drivers, and driver %s is older than the "
+                                  "%s that minor version compatibility needs for any CUDA %d.x"
+                                  % (cuda_text, driver_text, mvc, cuda[0]))
+        extra = "" if mvc is None else "; %s, which %s meets" % (mvc_text, driver_text)
+        return UNKNOWN, "CUDA %s is not in the table of minimum drivers%s" % (cuda_text, extra)
+    need_text = row[2]
+    head = "CUDA %s needs driver >= %s (%s)" % (cuda_text, need_text, row[0])
+    if driver >= parse_version(need_text):
+        return OK, "%s; %s meets it" % (head, driver_text)
+    if mvc is not None and driver >= parse_version(mvc):
+        return MINOR_VERSION_COMPAT, (
+            "%s; %s is older; with minor version compatibility CUDA %d.x runs on >= %s but without PTX JIT "
+            "for newer architectures and without features that need the newer driver"
+            % (head, driver_text, cuda[0], mvc))
+    if mvc is not None:
+        return INCOMPATIBLE, "%s; %s is older, and older than the %s that %s needs" % (
+            head, driver_text, mvc, "minor version compatibility for CUDA %d.x" % cuda[0])
+    return INCOMPATIBLE, "%s; %s is older and %s" % (head, driver_text, mvc_text)
+
+
+def _cap(text):
+    return text[0].upper() + text[1:]
+
+
+def check_cuda_cudnn(v):
+    cuda_text, cuda = v["cuda_version"]
+    cudnn_text, cudnn = v["cudnn_version"]
+    row, inferred = cudnn_row(cudnn)
+    if row is None:
+        return UNKNOWN, "cuDNN %s is not in the support matrix data (known: %s)" % (
+            cudnn_text, ", ".join(_row_label(r) for r in data.CUDNN_CUDA))
+    listed = [parse_version(c) for c in row["cuda"]]
+    basis = "the cuDNN %s support matrix" % _row_label(row)
+    if inferred:
+        basis += " (nearest release of the %s series in the data; %s itself is not)" % (_mm_text(cudnn), cudnn_text)
+    listed_text = ", ".join(row["cuda"])
+    if _mm(cuda) in [_mm(c) for c in listed]:
+        return OK, "%s lists CUDA %s for cuDNN %s" % (_cap(basis), _mm_text(cuda), cudnn_text)
+    same_major = [c for c in listed if c[0] == cuda[0]]
+    if not row["complete"]:
+        return UNKNOWN, "%s as available here lists CUDA %s, not %s, and is incomplete" % (
+            _cap(basis), listed_text, _mm_text(cuda))
+    # From CUDA 11 a cuDNN package is built per CUDA major, so a newer minor the matrix predates
+    # may work; before 11 packages were per CUDA minor release.
+    if same_major and _mm(cuda) > max(same_major) and cuda[0] >= 11:
+        return UNKNOWN, ("%s lists CUDA %s; %s is a newer %d.x release the matrix does not list"
+                         % (_cap(basis), listed_text, _mm_text(cuda), cuda[0]))
+    return INCOMPATIBLE, "%s lists CUDA %s; %s is not among them" % (
+        _cap(basis), listed_text, _mm_text(cuda))
+
+
+def _tf_head(row):
+    return "TensorFlow %s (%s)" % (_mm_text(parse_version(row[0].split("-", 1)[1])), row[0])
+
+
+def _tf_unknown(tf_text):
+    known = sorted({_mm_text(parse_version(r[0].split("-", 1)[1])) for r in data.TENSORFLOW_GPU},
+                   key=parse_version)
+    return "TensorFlow %s is not in the tested build configurations (%s to %s)" % (tf_text, known[0], known[-1])
+
+
+def check_tensorflow_cuda(v):
+    tf_text, tf = v["tensorflow_version"]
+    cuda_text, cuda = v["cuda_version"]
+    row = tensorflow_row(tf)
+    if row is None:
+        return UNKNOWN, _tf_unknown(tf_text)
+    tested = parse_version(row[3])
+    head = "%s was tested with CUDA %s" % (_tf_head(row), row[3])
+    if same_prefix(cuda, tested):
+        return OK, "%s; %s matches" % (head, cuda_text)
+    if cuda[0] == tested[0] and cuda[0] >= 11:
+        return UNKNOWN, ("%s; %s is another release of the same major (CUDA %d libraries are versioned by major) "
+                         "but not a tested configuration" % (head, cuda_text, cuda[0]))
+    if cuda[0] == tested[0]:
+        return INCOMPATIBLE, ("%s; before CUDA 11 the library names carry the minor version "
+                              "(libcudart.so.%s), so %s does not provide them" % (head, row[3], cuda_text))
+    return INCOMPATIBLE, "%s; %s is another major version" % (head, cuda_text)
+
+
+def check_tensorflow_cudnn(v):
+    tf_text, tf = v["tensorflow_version"]
+    cudnn_text, cudnn = v["cudnn_version"]
+    row = tensorflow_row(tf)
+    if row is None:
+        return UNKNOWN, _tf_unknown(tf_text)
+    tested = parse_version(row[2])
+    head = "%s was tested with cuDNN %s" % (_tf_head(row), row[2])
+    rule = "TensorFlow needs a cuDNN with the same major and an equal or higher minor version"
+    if cudnn[0] != tested[0]:
+        return INCOMPATIBLE, "%s; %s has another major version (%s)" % (head, cudnn_text, rule)
+    if same_prefix(cudnn, tested):
+        return OK, "%s; %s matches" % (head, cudnn_text)
+    if len(tested) > 1 and _mm(cudnn) < _mm(tested):
+        return INCOMPATIBLE, "%s; %s is older (%s)" % (head, cudnn_text, rule)
+    return OK, "%s; %s is a newer minor of the same major, which %s accepts, though not the tested one" % (
+        head, cudnn_text, "TensorFlow's cuDNN version check")
+
+
+def check_tensorflow_python(v):
+    tf_text, tf = v["tensorflow_version"]
+    py_text, py = v["python_version"]
+    row = tensorflow_row(tf)
+    if row is None:
+        return UNKNOWN, _tf_unknown(tf_text)
+    head = "%s was tested with Python %s" % (_tf_head(row), row[1])
+    for lo, hi in _python_ranges(row[1]):
+        if lo <= _mm(py) <= hi:
+            return OK, "%s; %s is in range" % (head, py_text)
+    return INCOMPATIBLE, "%s; %s is outside" % (head, py_text)
+
+
+def _caffe_known(v):
+    caffe_text, caffe = v["caffe_version"]
+    if _mm_text(caffe) in data.CAFFE_KNOWN:
+        return None
+    return UNKNOWN, "Caffe %s is not a release the build notes cover (%s)" % (caffe_text, ", ".join(data.CAFFE_KNOWN))
+
+
+def check_caffe_protobuf(v):
+    unknown = _caffe_known(v)
+    if unknown:
+        return unknown
+    pb_text, pb = v["protobuf_version"]
+    spec = data.CAFFE_PROTOBUF
+    call = "Caffe 1.0 calls SetTotalBytesLimit with two arguments"
+    if pb >= parse_version(spec["removed_from"]):
+        return OK, ("%s; protobuf %s no longer has that overload (removed in %s), so the build needs patch %s"
+                    % (call, pb_text, spec["removed_from"], spec["patch"]["id"])), {"patch": spec["patch"]}
+    if pb >= parse_version(spec["deprecated_from"]):
+        warning = ("%s; protobuf %s deprecates the second argument (since %s, ignored) and removes it in %s: "
+                   "the build warns but works" % (call, pb_text, spec["deprecated_from"], spec["removed_from"]))
+        return OK, warning, {"warning": warning}
+    return OK, "%s; protobuf %s still has that overload" % (call, pb_text)
+
+
+def check_caffe_opencv(v):
+    unknown = _caffe_known(v)
+    if unknown:
+        return unknown
+    cv_text, cv = v["opencv_version"]
+    spec = data.CAFFE_OPENCV
+    use = "Caffe 1.0 uses the OpenCV C constants CV_LOAD_IMAGE_*"
+    if cv >= parse_version(spec["removed_from"]):
+        return OK, ("%s; OpenCV %s no longer defines them (since %s), so the build needs patch %s"
+                    % (use, cv_text, spec["removed_from"], spec["patch"]["id"])), {"patch": spec["patch"]}
+    return OK, "%s; OpenCV %s still defines them" % (use, cv_text)
+
+
+PAIRS = (
+    ("driver/cuda", ("driver_version", "cuda_version"), check_driver_cuda),
+    ("cuda/cudnn", ("cuda_version", "cudnn_version"), check_cuda_cudnn),
+    ("tensorflow/cuda", ("tensorflow_version", "cuda_version"), check_tensorflow_cuda),
+    ("tensorflow/cudnn", ("tensorflow_version", "cudnn_version"), check_tensorflow_cudnn),
+    ("tensorflow/python", ("tensorflow_version", "python_version"), check_tensorflow_python),
+    ("caffe/protobuf", ("caffe_version", "protobuf_version"), check_caffe_protobuf),
+    ("caffe/opencv", ("caffe_version", "opencv_version"), check_caffe_opencv),
+)
+
+
+# ---------------------------------------------------------------------------
+# suggestions: the nearest working choices for what was given
+# ---------------------------------------------------------------------------
+
+def _tf_versions(pred):
+    return [_mm_text(parse_version(r[0].split("-", 1)[1])) for r in data.TENSORFLOW_GPU if pred(r)]
+
+
+def suggestions(v):
+    out = []
+    if "driver_version" in v:
+        driver_text, driver = v["driver_version"]
+        full = [r for r in data.CUDA_MIN_DRIVER if driver >= parse_version(r[2])]
+        if full:
+            best = max(full, key=lambda r: parse_version(r[1]))
+            out.append("driver %s fully supports up to %s (needs >= %s)" % (driver_text, best[0], best[2]))
+        else:
+            out.append("driver %s is older than every CUDA release in the table (oldest: %s needs >= %s)"
+                       % (driver_text, data.CUDA_MIN_DRIVER[-1][0], data.CUDA_MIN_DRIVER[-1][2]))
+        mvc = [m for m, d in sorted(data.MINOR_VERSION_COMPAT_MIN_DRIVER.items()) if driver >= parse_version(d)]
+        if mvc:
+            out.append("with minor version compatibility driver %s runs CUDA %s.x toolkits (without PTX JIT for "
+                       "newer architectures)" % (driver_text, mvc[-1]))
+    if "cuda_version" in v:
+        cuda_text, cuda = v["cuda_version"]
+        row = cuda_driver_row(cuda)
+        if row is not None:
+            out.append("CUDA %s needs driver >= %s (%s) for full compatibility" % (cuda_text, row[2], row[0]))
+        mvc = data.MINOR_VERSION_COMPAT_MIN_DRIVER.get(cuda[0])
+        if mvc is not None:
+            out.append("CUDA %d.x runs on driver >= %s with minor version compatibility" % (cuda[0], mvc))
+        exact = [_row_label(r) for r in data.CUDNN_CUDA if _mm_text(cuda) in r["cuda"]]
+        if exact:
+            out.append("cuDNN releases whose support matrix lists CUDA %s: %s" % (_mm_text(cuda), ", ".join(exact)))
+        else:
+            major = [_row_label(r) for r in data.CUDNN_CUDA
+                     if any(parse_version(c)[0] == cuda[0] for c in r["cuda"])]
+            if major:
+                out.append("cuDNN releases with a CUDA %d.x package: %s" % (cuda[0], ", ".join(major)))
+    if "tensorflow_version" in v:
+        row = tensorflow_row(v["tensorflow_version"][1])
+        if row is not None:
+            out.append("%s was tested with CUDA %s, cuDNN %s, Python %s" % (_tf_head(row), row[3], row[2], row[1]))
+    cuda = v.get("cuda_version", (None, None))[1]
+    cudnn = v.get("cudnn_version", (None, None))[1]
+    if cuda is not None:
+        tfs = _tf_versions(lambda r: same_prefix(cuda, parse_version(r[3])))
+        out.append("TensorFlow versions tested with CUDA %s: %s" % (v["cuda_version"][0], ", ".join(tfs) or "none"))
+    if cudnn is not None:
+        tfs = _tf_versions(lambda r: same_prefix(cudnn, parse_version(r[2])))
+        out.append("TensorFlow versions tested with cuDNN %s: %s" % (v["cudnn_version"][0], ", ".join(tfs) or "none"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# entry point
+# ---------------------------------------------------------------------------
+
+def check_stack(params, strict=False):
+    """Check every pair of the given versions. Raises CompatInputError for unreadable input only.
+
+    Returns compatible (no incompatible pair; with strict also no unknown pair), checks,
+    reasons (the failing checks' reasons), warnings_list, required_patches, suggestions
+    and versions (the inputs as given, stripped).
+    """
+    v = normalize_inputs(params)
+    checks, reasons, warnings_list, patches = [], [], [], []
+    for pair, keys, func in PAIRS:
+        missing = [k for k in keys if k not in v]
+        if missing:
+            checks.append({"pair": pair, "status": NOT_CHECKED,
+                           "reason": "needs %s (missing: %s)" % (" and ".join(keys), ", ".join(missing))})
+            continue
+        result = func(v)
+        status, reason = result[0], result[1]
+        extras = result[2] if len(result) > 2 else {}
+        checks.append({"pair": pair, "status": status, "reason": reason})
+        if status == INCOMPATIBLE or (strict and status == UNKNOWN):
+            reasons.append(reason)
+        if "warning" in extras:
+            warnings_list.append(extras["warning"])
+        if "patch" in extras and extras["patch"] not in patches:
+            patches.append(dict(extras["patch"], files=list(extras["patch"]["files"])))
+        if status == MINOR_VERSION_COMPAT:
+            warnings_list.append(reason)
+    return {
+        "compatible": not reasons,
+        "strict": bool(strict),
+        "checks": checks,
+        "reasons": reasons,
+        "warnings_list": warnings_list,
+        "required_patches": patches,
+        "suggestions": suggestions(v),
+        "versions": dict((k, t) for k, (t, _p) in v.items()),
+    }
