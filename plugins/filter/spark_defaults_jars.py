@@ -14,45 +14,6 @@ from __future__ import annotations
 
 import re
 
-DOCUMENTATION = r"""
-name: spark_defaults_jars
-short_description: The spark.jars entries of a spark-defaults.conf outside a managed block
-version_added: "0.1.0"
-description:
-  - Parses the text of a spark-defaults.conf the way java.util.Properties reads keys (separated from the value by
-    whitespace, C(=) or C(:)) and returns the C(spark.jars) values found outside the block between O(begin) and
-    O(end), plus those of lines already commented out with O(moved_prefix).
-options:
-  _input:
-    description: The file's text (empty when the file does not exist).
-    type: str
-    required: true
-  begin:
-    description: The managed block's first marker line.
-    type: str
-    required: true
-  end:
-    description: The managed block's last marker line.
-    type: str
-    required: true
-  moved_prefix:
-    description: Prefix the role puts before a C(spark.jars) line it has merged into its block.
-    type: str
-    required: true
-"""
-
-EXAMPLES = r"""
-- name: Jars an administrator listed outside the block
-  ansible.builtin.set_fact:
-    _outside: "{{ conf_text | dlstack.cdh.spark_defaults_jars(begin_marker, end_marker, '# merged: ') }}"
-"""
-
-RETURN = r"""
-_value:
-  description: C(jars) (list, in file order, without duplicates) and C(lines) (the live C(spark.jars) lines outside the block).
-  type: dict
-"""
-
 _KEY_RE = re.compile(r"^\s*spark\.jars(?:\s*[=:]\s*|\s+)(?P<value>.*)$")
 
 
