@@ -22,11 +22,13 @@ description:
     interpreter the module runs with (set C(ansible_python_interpreter) on the task).
   - A file is rewritten only when its content differs from the wanted bytes (compared by SHA-256), atomically.
 author:
-  - dlstack.cdh contributors
+  - dlstack.cdh maintainers (@dlstack-cdh)
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: partial
     details: The diff lists the files that would change with their SHA-256 before and after, not their bytes.
 options:

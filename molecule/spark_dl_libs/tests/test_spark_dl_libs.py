@@ -171,6 +171,7 @@ def _submitted_args(host, wrapper):
 def test_wrappers_reach_a_real_spark_submit(host, wrapper):
     path = "%s/%s" % (JOB_DIR, wrapper)
     assert host.file(path).mode == 0o755
+    assert host.file(path).content_string.startswith("#!/bin/bash\n")
     assert host.run("bash -n %s" % path).rc == 0
     # The real spark-submit accepts the arguments and stops only at the missing YARN configuration.
     result = host.run("env -u HADOOP_CONF_DIR -u YARN_CONF_DIR %s" % path)
