@@ -15,7 +15,7 @@ def main(data_dir):
     spark = SparkSession.builder.master("local[2]").appName("dlstack-spark-dl-libs-verify").getOrCreate()
     sc = spark.sparkContext
     conf = dict(sc.getConf().getAll())
-    jars = [str(jar) for jar in sc._jsc.sc().listJars()]
+    jars = [jar for jar in sc._jsc.sc().listJars().mkString("\n").split("\n") if jar]
     loader = sc._jvm.java.lang.Thread.currentThread().getContextClassLoader()
     resources = {
         name: loader.getResource("dlstack/spark_dl_libs/%s.properties" % name) is not None

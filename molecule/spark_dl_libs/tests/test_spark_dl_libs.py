@@ -1,5 +1,6 @@
 """Verify spark_dl_libs against the container's real state: the file, HDFS (FsShell on file:///) and Spark."""
 
+import base64
 import hashlib
 import json
 import struct
@@ -18,6 +19,8 @@ BEGIN = "# BEGIN dlstack.cdh spark_dl_libs managed block"
 END = "# END dlstack.cdh spark_dl_libs managed block"
 BIGDL_ENV = {"DL_ENGINE_TYPE": "mklblas", "MKL_DISABLE_FAST_MM": "1", "KMP_BLOCKTIME": "0",
              "OMP_WAIT_POLICY": "passive", "OMP_NUM_THREADS": "1"}
+# The container's name does not resolve and SPARK_HOME comes from the venv, as `activate` would give it.
+SPARK_ENV = "PATH=/opt/pyspark/bin:$PATH SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_HOSTNAME=localhost SPARK_CONF_DIR=/etc/spark/conf"
 FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 
 
@@ -37,6 +40,11 @@ def properties(text):
     return out
 
 
+def read_bytes(host, path):
+    """A binary file's bytes (the ansible backend carries only text, so through base64)."""
+    return base64.b64decode(host.check_output("base64 -w0 %s" % path))
+
+
 @pytest.fixture(scope="module")
 def conf_text(host):
     return host.file(CONF).content_string
@@ -45,7 +53,7 @@ def conf_text(host):
 @pytest.fixture(scope="module")
 def spark(host):
     result = host.run(
-        "SPARK_CONF_DIR=/etc/spark/conf /opt/pyspark/bin/python /srv/artifacts/read_mnist_job.py file://%s" % DATA_DIR)
+        "%s python /srv/artifacts/read_mnist_job.py file://%s" % (SPARK_ENV, DATA_DIR))
     assert result.rc == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -94,7 +102,7 @@ def test_jars_in_hdfs_match_their_sources(host):
 def test_idx_files_are_valid_mnist(host):
     counts = {}
     for name in FILES:
-        data = host.file("%s/%s" % (DATA_DIR, name)).content
+        data = read_bytes(host, "%s/%s" % (DATA_DIR, name))
         magic = struct.unpack(">I", data[:4])[0]
         if "images" in name:
             assert magic == 0x00000803
@@ -117,11 +125,11 @@ def test_idx_files_are_valid_mnist(host):
 
 def test_generated_data_matches_scikit_learn(host):
     # load_digits' first sample is a 0 and the set has 1797 samples in all.
-    labels = host.file("%s/train-labels-idx1-ubyte" % DATA_DIR).content
+    labels = read_bytes(host, "%s/train-labels-idx1-ubyte" % DATA_DIR)
     assert labels[8] == 0
     staged = "/var/lib/dlstack/spark_dl_libs/mnist"
     for name in FILES:
-        local = host.file("%s/%s" % (staged, name)).content
+        local = read_bytes(host, "%s/%s" % (staged, name))
         assert hashlib.sha256(local).hexdigest() == host.file("%s/%s" % (DATA_DIR, name)).sha256sum
 
 
@@ -133,6 +141,8 @@ def test_spark_reads_the_role_configuration(spark):
     # SparkContext registered every jar of the merged spark.jars (served to executors).
     for name in ("site-udfs.jar", BIGDL, DL4J):
         assert any(jar.endswith("/" + name) for jar in spark["jars"]), spark["jars"]
+    # ... and the driver's class loader finds each jar's resource.
+    assert spark["resources"] == {"bigdl-dllib": True, "dl4j-spark": True, "site-udfs": True}
 
 
 def test_spark_job_reads_the_staged_data(spark):
@@ -151,7 +161,7 @@ def test_spark_job_reads_the_staged_data(spark):
 
 def test_caffeonspark_files(host):
     solver = host.file(JOB_DIR + "/caffeonspark/lenet_memory_solver.prototxt").content_string
-    assert "solver_mode: GPU\n" in solver
+    assert solver.splitlines()[-1] == "solver_mode: GPU"
     assert 'net: "lenet_memory_train_test.prototxt"\n' in solver
     net = host.file(JOB_DIR + "/caffeonspark/lenet_memory_train_test.prototxt").content_string
     assert net.count('source_class: "com.yahoo.ml.caffe.LMDB"') == 2
@@ -162,7 +172,7 @@ def test_caffeonspark_files(host):
 
 def _submitted_args(host, wrapper):
     """The argv the wrapper hands to spark-submit, by tracing bash (no YARN here to run it for real)."""
-    trace = host.run("bash -x %s 2>&1 >/dev/null | grep -m1 '^+ exec ' || true" % wrapper).stdout.strip()
+    trace = host.run("env %s bash -x %s 2>&1 >/dev/null | grep -m1 '^+ exec ' || true" % (SPARK_ENV, wrapper)).stdout.strip()
     assert trace, "wrapper did not exec spark-submit"
     return trace[len("+ exec "):].split()
 
@@ -174,7 +184,7 @@ def test_wrappers_reach_a_real_spark_submit(host, wrapper):
     assert host.file(path).content_string.startswith("#!/bin/bash\n")
     assert host.run("bash -n %s" % path).rc == 0
     # The real spark-submit accepts the arguments and stops only at the missing YARN configuration.
-    result = host.run("env -u HADOOP_CONF_DIR -u YARN_CONF_DIR %s" % path)
+    result = host.run("env -u HADOOP_CONF_DIR -u YARN_CONF_DIR %s %s" % (SPARK_ENV, path))
     assert result.rc != 0
     assert "HADOOP_CONF_DIR or YARN_CONF_DIR must be set" in result.stderr + result.stdout
 
