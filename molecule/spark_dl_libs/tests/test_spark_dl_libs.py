@@ -170,27 +170,34 @@ def test_caffeonspark_files(host):
     assert net.count("phase: TEST") == 2
 
 
-def _submitted_args(host, wrapper):
-    """The argv the wrapper hands to spark-submit, by tracing bash (no YARN here to run it for real)."""
-    trace = host.run("env %s bash -x %s 2>&1 >/dev/null | grep -m1 '^+ exec ' || true" % (SPARK_ENV, wrapper)).stdout.strip()
-    assert trace, "wrapper did not exec spark-submit"
-    return trace[len("+ exec "):].split()
+@pytest.fixture(scope="module")
+def submitted(host):
+    """Each wrapper run once under `bash -x`: the argv it hands to spark-submit, and spark-submit's output.
+
+    No YARN runs here, so the real spark-submit accepts the arguments and stops at the missing YARN
+    configuration; the trace shows the exact argv.
+    """
+    out = {}
+    for wrapper in ("bigdl-lenet-train.sh", "caffeonspark-lenet-train.sh"):
+        result = host.run("env -u HADOOP_CONF_DIR -u YARN_CONF_DIR %s bash -x %s/%s" % (SPARK_ENV, JOB_DIR, wrapper))
+        trace = [line for line in result.stderr.splitlines() if line.startswith("+ exec ")]
+        assert trace, "wrapper did not exec spark-submit: %s" % result.stderr[-2000:]
+        out[wrapper] = {"args": trace[0][len("+ exec "):].split(), "rc": result.rc, "output": result.stdout + result.stderr}
+    return out
 
 
 @pytest.mark.parametrize("wrapper", ["bigdl-lenet-train.sh", "caffeonspark-lenet-train.sh"])
-def test_wrappers_reach_a_real_spark_submit(host, wrapper):
+def test_wrappers_reach_a_real_spark_submit(host, submitted, wrapper):
     path = "%s/%s" % (JOB_DIR, wrapper)
     assert host.file(path).mode == 0o755
     assert host.file(path).content_string.startswith("#!/bin/bash\n")
     assert host.run("bash -n %s" % path).rc == 0
-    # The real spark-submit accepts the arguments and stops only at the missing YARN configuration.
-    result = host.run("env -u HADOOP_CONF_DIR -u YARN_CONF_DIR %s %s" % (SPARK_ENV, path))
-    assert result.rc != 0
-    assert "HADOOP_CONF_DIR or YARN_CONF_DIR must be set" in result.stderr + result.stdout
+    assert submitted[wrapper]["rc"] != 0
+    assert "HADOOP_CONF_DIR or YARN_CONF_DIR must be set" in submitted[wrapper]["output"]
 
 
-def test_bigdl_wrapper_arguments(host):
-    args = _submitted_args(host, JOB_DIR + "/bigdl-lenet-train.sh")
+def test_bigdl_wrapper_arguments(submitted):
+    args = submitted["bigdl-lenet-train.sh"]["args"]
     assert args[0] == "/opt/pyspark/bin/spark-submit"
     assert args[1:5] == ["--master", "yarn", "--deploy-mode", "client"]
     cls = args.index("--class")
@@ -199,8 +206,8 @@ def test_bigdl_wrapper_arguments(host):
     assert args[cls + 3:cls + 5] == ["-f", "file://" + DATA_DIR]
 
 
-def test_caffeonspark_wrapper_arguments(host):
-    args = _submitted_args(host, JOB_DIR + "/caffeonspark-lenet-train.sh")
+def test_caffeonspark_wrapper_arguments(submitted):
+    args = submitted["caffeonspark-lenet-train.sh"]["args"]
     solver_dir = JOB_DIR + "/caffeonspark"
     assert args[1:5] == ["--master", "yarn", "--deploy-mode", "client"]
     assert args[args.index("--files") + 1] == "%s/lenet_memory_solver.prototxt,%s/lenet_memory_train_test.prototxt" % (
