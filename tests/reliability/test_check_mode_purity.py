@@ -11,7 +11,7 @@ def test_site_check_mode_changes_nothing(node, tmp_path):
     inventory = tmp_path / "hosts.ini"
     inventory.write_text(
         "[gpu_workers]\n{0} ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3\n"
-        "[gateways]\n{0}\n[cdsw_hosts]\n".format(node.name))
+        "[gateways]\n[cdsw_hosts]\n".format(node.name))
     # Connecting once first: what Ansible's own connection leaves behind is not the playbook's doing.
     warm = ansible_playbook("-i", inventory, ROOT / "tests" / "reliability" / "playbooks" / "ping.yml")
     assert warm.returncode == 0, warm.stdout[-2000:]
