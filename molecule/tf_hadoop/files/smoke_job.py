@@ -15,7 +15,7 @@ import zipfile
 from pyspark.sql import SparkSession
 
 
-def executor_probe(_):
+def executor_probe(partition):  # pylint: disable=unused-argument
     import tensorflowonspark
     from tensorflowonspark import reservation
 
