@@ -15,7 +15,8 @@ import zipfile
 from pyspark.sql import SparkSession
 
 
-def executor_probe(partition):  # pylint: disable=unused-argument
+def executor_probe(partition):
+    del partition  # one element, only the worker's environment matters
     import tensorflowonspark
     from tensorflowonspark import reservation
 
