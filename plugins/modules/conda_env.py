@@ -74,12 +74,12 @@ notes:
 attributes:
   check_mode:
     support: full
-    details: Runs C(conda create/install --dry-run --json) and returns conda's plan in RV(plan); pip is not run.
+    description: Runs C(conda create/install --dry-run --json) and returns conda's plan in RV(plan); pip is not run.
   diff_mode:
     support: full
-    details: One line per requested package, installed version before, requested spec after.
+    description: One line per requested package, installed version before, requested spec after.
 author:
-  - dlstack.cdh contributors
+  - dlstack.cdh maintainers (@dlstack-cdh)
 seealso:
   - module: dlstack.cdh.python_venv
 """

@@ -14,7 +14,7 @@ description:
     it does not already satisfy.
   - Compares C(pip list --format=json) with the requested specs first, so an environment
     that already satisfies every spec is left alone (no C(pip) run, no change).
-  - The venv path of the same contract as M(dlstack.cdh.conda_env); the role
+  - Same contract as M(dlstack.cdh.conda_env); the role
     C(dlstack.cdh.anaconda_env) uses it for C(anaconda_env_manager=venv).
 options:
   path:
@@ -30,7 +30,7 @@ options:
     default: present
   python:
     description:
-      - Interpreter the environment is made from: a path, a command name on E(PATH),
+      - Interpreter the environment is made from, as a path, a command name on E(PATH),
         or a version such as V(3.11) (meaning C(python3.11)).
       - An existing environment made from another major.minor version is recreated.
     type: str
@@ -39,6 +39,8 @@ options:
     description:
       - pip requirement specs, e.g. V(tensorflow-cpu==2.18.1), V(numpy>=1.26,<2.1), V(pyspark~=3.5).
       - Only name, extras and version constraints; markers, URLs and paths are refused.
+      - With extras (V(tensorflow[and-cuda]==2.18.1)) only the base package's version decides
+        whether pip runs; the extras' dependencies are installed with it the first time.
     type: list
     elements: str
     default: []
@@ -65,12 +67,12 @@ notes:
 attributes:
   check_mode:
     support: full
-    details: Reports what would be created and installed; runs only C(pip list) of an existing environment.
+    description: Reports what would be created and installed; runs only C(pip list) of an existing environment.
   diff_mode:
     support: full
-    details: One line per requested package, installed version before, requested spec after.
+    description: One line per requested package, installed version before, requested spec after.
 author:
-  - dlstack.cdh contributors
+  - dlstack.cdh maintainers (@dlstack-cdh)
 seealso:
   - module: dlstack.cdh.conda_env
   - module: ansible.builtin.pip
