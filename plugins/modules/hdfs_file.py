@@ -25,7 +25,14 @@ description:
     run, which is small for the jars and zips this collection ships; use O(compare=size) for large files."
   - Supports check mode and diff mode.
 author:
-  - dlstack.cdh contributors
+  - dlstack.cdh maintainers (@dlstack-cdh)
+attributes:
+  check_mode:
+    support: full
+    description: Reads the HDFS state (and downloads for comparison) but changes nothing.
+  diff_mode:
+    support: full
+    description: Shows state, length, mode and the SHA-256 an upload would give.
 options:
   path:
     description:
