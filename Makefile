@@ -13,8 +13,10 @@ COLLECTION_LINK := ansible_collections/dlstack/cdh
 # ansible-test needs a real ansible_collections/<ns>/<name> directory, not a link,
 # and outside this git checkout (inside it, git would hide the ignored copy).
 TEST_TREE := /var/tmp/dlstack-cdh-$(shell echo $(CURDIR) | md5sum | cut -c1-8)/ansible_collections/dlstack/cdh
-# Scenarios `make test` runs, in order; override to run a subset.
-MOLECULE_SCENARIOS ?= default cdsw_engine python_env gpu_stack
+# Scenarios `make test` runs, longest first, MOLECULE_JOBS at a time (see
+# scripts/molecule-run.sh); override to run a subset.
+MOLECULE_SCENARIOS ?= caffe gpu_stack spark_dl_libs tf_hadoop python_env cdsw_engine default
+export MOLECULE_JOBS ?= 2
 
 .PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint molecule reliability collection ee-context clean
 
@@ -75,11 +77,7 @@ lint: venv link
 	$(BIN)/ansible-lint --profile production
 
 molecule: setup
-	@for s in $(MOLECULE_SCENARIOS); do \
-	  echo "=== molecule test -s $$s"; start=$$(date +%s); \
-	  $(BIN)/molecule test -s $$s || exit 1; \
-	  echo "=== molecule $$s passed in $$(( $$(date +%s) - start ))s"; \
-	done
+	bash scripts/molecule-run.sh $(MOLECULE_SCENARIOS)
 
 # Real playbooks against real containers: check-mode purity, interrupted converge,
 # bad inputs, the compliance reports (tests/reliability).
