@@ -5,7 +5,7 @@
 # tail is printed. Exits non-zero if any scenario failed.
 # Usage: molecule-run.sh scenario...
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 jobs=${MOLECULE_JOBS:-2}
 logs=.cache/molecule-logs
