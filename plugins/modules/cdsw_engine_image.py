@@ -80,12 +80,12 @@ options:
       - Verify the CDSW TLS certificate.
     type: bool
     default: true
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 notes:
   - CDSW still has to be able to pull the image from its registry; this module only registers it.

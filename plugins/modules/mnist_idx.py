@@ -25,10 +25,8 @@ author:
   - dlstack.cdh maintainers (@dlstack-cdh)
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: partial
     details: The diff lists the files that would change with their SHA-256 before and after, not their bytes.
 options:
@@ -54,6 +52,7 @@ options:
     default: 297
 extends_documentation_fragment:
   - ansible.builtin.files
+  - dlstack.cdh.attributes
 requirements:
   - numpy and scikit-learn, only for O(source=digits)
 seealso:

@@ -39,12 +39,12 @@ seealso:
   - name: nvidia-smi documentation
     description: The C(--query-gpu) fields used by the fallback.
     link: https://docs.nvidia.com/deploy/nvidia-smi/
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
     details: The module never changes anything.
   platform:
