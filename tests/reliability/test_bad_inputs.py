@@ -33,8 +33,46 @@ MODULE_CASES = [
      "files: 'etc/x.conf' is not an absolute path"),
 ]
 
-# (id, role, extra vars, message): filled in as roles validate their input.
-ROLE_CASES = []
+# (id, role, extra vars, message). More cases for the GPU roles and Caffe, in check mode
+# against localhost, are in tests/unit/roles/.
+SHA = "a" * 64
+ROLE_CASES = [
+    ("driver-unknown-method", "dlstack.cdh.nvidia_driver", {"nvidia_driver_method": "magic"},
+     "nvidia_driver_method"),
+    ("driver-runfile-without-sha256", "dlstack.cdh.nvidia_driver",
+     {"nvidia_driver_method": "runfile", "nvidia_driver_version": "535.183.01",
+      "nvidia_driver_runfile_src": "https://example.invalid/NVIDIA.run"},
+     "nvidia_driver_runfile_sha256 (64 hex digits; got '')"),
+    ("cuda-newer-than-driver", "dlstack.cdh.cuda",
+     {"cuda_method": "nvidia_repo", "cuda_versions": ["12.4"], "cuda_driver_version": "470.57.02"},
+     "refusing CUDA 12.4 with driver 470.57.02: CUDA 12.4 needs driver >= 550"),
+    ("cudnn-tarball-without-sha256", "dlstack.cdh.cudnn", {"cudnn_cuda_version": "11.8", "cudnn_source": "tarball"},
+     "cudnn_tarball_sha256 (64 hex digits; got '')"),
+    ("cudnn-major-mismatch", "dlstack.cdh.cudnn",
+     {"cudnn_cuda_version": "10.2", "cudnn_version": "9.10.2.21", "cudnn_source": "tarball",
+      "cudnn_tarball_src": "/srv/cudnn.tar.xz", "cudnn_tarball_sha256": SHA},
+     "refusing cuDNN 9.10.2.21 for CUDA 10.2"),
+    ("conda-installer-without-sha256", "dlstack.cdh.anaconda_env",
+     {"anaconda_env_manager": "conda", "anaconda_env_installer_url": "https://example.invalid/Miniforge3.sh",
+      "anaconda_env_installer_version": "24.9.1"},
+     "anaconda_env_installer_sha256 (64 hex"),
+    ("venv-with-conda-packages", "dlstack.cdh.anaconda_env",
+     {"anaconda_env_manager": "venv",
+      "anaconda_env_environments": [{"name": "tf", "python": "3.11", "conda_packages": ["cudatoolkit=11.8"]}]},
+     "conda_packages cannot be installed without conda"),
+    ("caffe-unknown-blas", "dlstack.cdh.caffe_build", {"caffe_build_blas": "goto"}, "caffe_build_blas"),
+    ("caffe-archive-without-sha256", "dlstack.cdh.caffe_build",
+     {"caffe_build_source": "archive", "caffe_build_archive": "/srv/caffe-1.0.tar.gz"},
+     "caffe_build_archive_sha256 is required for caffe_build_source=archive"),
+    ("spark-jar-without-sha256", "dlstack.cdh.spark_dl_libs",
+     {"spark_dl_libs_libraries": [{"name": "bigdl-dllib.jar", "url": "https://example.invalid/bigdl-dllib.jar"}]},
+     "missing required arguments: sha256 found in spark_dl_libs_libraries"),
+    ("tf-hadoop-archive-without-sha256", "dlstack.cdh.tensorflow_hadoop",
+     {"tensorflow_hadoop_source_type": "archive", "tensorflow_hadoop_archive_url": "https://example.invalid/ecosystem.tar.gz"},
+     "tensorflow_hadoop: invalid settings"),
+    ("cdsw-without-registry", "dlstack.cdh.cdsw_engine", {"cdsw_engine_registry": ""},
+     "cdsw_engine needs cdsw_engine_registry as host[:port] (got '')"),
+]
 
 
 @pytest.fixture(scope="module")
