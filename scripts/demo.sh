@@ -18,7 +18,7 @@ inventory=$(mktemp)
 trap 'rm -f "$inventory"' EXIT
 cat > "$inventory" <<INV
 [gpu_workers]
-$name ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3
+$name ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3 dlstack_site_become=false
 INV
 
 # The example inventory's GPU worker settings; pip in venvs uses the system CA bundle.

@@ -10,7 +10,8 @@ from conftest import ROOT, ansible_playbook
 def test_site_check_mode_changes_nothing(node, tmp_path):
     inventory = tmp_path / "hosts.ini"
     inventory.write_text(
-        "[gpu_workers]\n{0} ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3\n"
+        "[gpu_workers]\n{0} ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3"
+        " dlstack_site_become=false\n"
         "[gateways]\n[cdsw_hosts]\n".format(node.name))
     # Connecting once first: what Ansible's own connection leaves behind is not the playbook's doing.
     warm = ansible_playbook("-i", inventory, ROOT / "tests" / "reliability" / "playbooks" / "ping.yml")
