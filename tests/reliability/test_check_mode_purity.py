@@ -13,6 +13,9 @@ def test_site_check_mode_changes_nothing(node, tmp_path):
         "[gpu_workers]\n{0} ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3"
         " dlstack_site_become=false\n"
         "[gateways]\n[cdsw_hosts]\n".format(node.name))
+    # A real node has apt's package lists; the debootstrap image ships without them, and
+    # without them check mode cannot tell which packages it would install.
+    node.sh("apt-get update -qq")
     # Connecting once first: what Ansible's own connection leaves behind is not the playbook's doing.
     warm = ansible_playbook("-i", inventory, ROOT / "tests" / "reliability" / "playbooks" / "ping.yml")
     assert warm.returncode == 0, warm.stdout[-2000:]
