@@ -13,6 +13,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from conftest import BIN, ROOT, ansible_playbook
 
 PLAYBOOK = ROOT / "tests" / "reliability" / "playbooks" / "python_env.yml"
@@ -38,6 +40,9 @@ def wait_for_unpacking(node, proc, timeout=900):
     raise AssertionError("pip never started installing")
 
 
+@pytest.mark.xfail(strict=False, reason=(
+    "known bug: when pip is killed after writing a package's metadata but before its files, python_venv "
+    "trusts `pip list` and the rerun leaves a truncated numpy (import dies with SIGBUS); seen in CI-like runs"))
 def test_converge_killed_during_pip_install_completes_on_rerun(node, tmp_path):
     trust_host_cas(node)
     inventory = node.inventory(tmp_path)
