@@ -8,7 +8,10 @@ Shared by ``python_venv`` and ``conda_env`` so both read ``pip list`` and build
 
 from __future__ import annotations
 
+import csv
+import glob
 import json
+import os
 
 from ansible_collections.dlstack.cdh.plugins.module_utils.command import run
 from ansible_collections.dlstack.cdh.plugins.module_utils import package_spec
@@ -74,3 +77,69 @@ def diff_lines(requirements, installed_index, would_install):
         after.append("%s %s\n" % (requirement.name, requirement.raw if requirement.key in targets
                                   else (have["version"] if have else "(absent)")))
     return "".join(before), "".join(after)
+
+
+def _metadata_field(path, field):
+    """First ``field:`` header of a METADATA file, or None."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if not line.strip():
+                    break  # the headers end at the first blank line
+                key, sep, value = line.partition(":")
+                if sep and key.strip().lower() == field.lower():
+                    return value.strip()
+    except (IOError, OSError):
+        return None
+    return None
+
+
+def _record_problem(site_dir, record):
+    """Why the files of one distribution do not match its RECORD, or None when they do."""
+    try:
+        with open(record, encoding="utf-8", errors="replace", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (IOError, OSError, csv.Error) as exc:
+        return "RECORD unreadable: %s" % exc
+    for row in rows:
+        if len(row) < 3 or not row[0] or not row[2]:
+            continue  # RECORD lists itself (and some generated files) without a size
+        relative, size = row[0], row[2]
+        if relative.endswith(".pyc"):
+            continue  # Python rewrites byte code of its own accord
+        target = os.path.normpath(os.path.join(site_dir, relative))
+        try:
+            actual = os.path.getsize(target)
+        except OSError:
+            return "%s is missing" % relative
+        if str(actual) != size:
+            return "%s is %d bytes, RECORD says %s" % (relative, actual, size)
+    return None
+
+
+def damaged_distributions(prefix):
+    """Distributions in ``prefix``'s site-packages whose install did not finish or was damaged.
+
+    pip writes a distribution's files, then INSTALLER and RECORD last; a pip killed half-way
+    leaves a dist-info that ``pip list`` reports as installed, files that may be truncated, and
+    no RECORD, which also stops pip from uninstalling it. Checks every dist-info for METADATA and
+    RECORD and every file RECORD lists for its size (cheap: stat only, no hashing).
+    Returns [{'name', 'version', 'dist_info', 'problem'}], sorted by name.
+    """
+    damaged = []
+    for site_dir in sorted(glob.glob(os.path.join(prefix, "lib", "python*", "site-packages"))):
+        for dist_info in sorted(glob.glob(os.path.join(site_dir, "*.dist-info"))):
+            stem = os.path.basename(dist_info)[:-len(".dist-info")]
+            name_from_dir, _sep, version_from_dir = stem.partition("-")
+            metadata = os.path.join(dist_info, "METADATA")
+            name = _metadata_field(metadata, "Name") or name_from_dir
+            version = _metadata_field(metadata, "Version") or version_from_dir
+            if not os.path.isfile(metadata):
+                problem = "no METADATA (install interrupted)"
+            elif not os.path.isfile(os.path.join(dist_info, "RECORD")):
+                problem = "no RECORD (install interrupted)"
+            else:
+                problem = _record_problem(site_dir, os.path.join(dist_info, "RECORD"))
+            if problem:
+                damaged.append({"name": name, "version": version, "dist_info": dist_info, "problem": problem})
+    return sorted(damaged, key=lambda d: package_spec.canonical_name(d["name"]))

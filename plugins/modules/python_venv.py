@@ -14,6 +14,9 @@ description:
     it does not already satisfy.
   - Compares C(pip list --format=json) with the requested specs first, so an environment
     that already satisfies every spec is left alone (no C(pip) run, no change).
+  - Checks the files of every installed distribution against its RECORD (existence and size)
+    and reinstalls, at the same version and without touching dependencies, any that an
+    interrupted C(pip) left behind half-written; C(pip list) alone would report them as installed.
   - Same contract as M(dlstack.cdh.conda_env); the role
     C(dlstack.cdh.anaconda_env) uses it for C(anaconda_env_manager=venv).
 options:
@@ -135,6 +138,15 @@ unsatisfied:
   type: list
   elements: dict
   sample: [{name: tensorflow-cpu, spec: tensorflow-cpu==2.18.1, installed: null, reason: not installed}]
+repaired:
+  description:
+    - Distributions found damaged and reinstalled at their version (or that would be, in check mode),
+      with the reason. Damaged means a C(.dist-info) without METADATA or RECORD (pip was killed
+      half-way) or a file whose size differs from its RECORD entry.
+  returned: when state=present
+  type: list
+  elements: dict
+  sample: [{name: numpy, version: 1.26.4, problem: no RECORD (install interrupted)}]
 packages:
   description: Installed versions of the requested packages after the run (name -> version; none in check mode).
   returned: when state=present
@@ -208,6 +220,21 @@ def create(module, base, path, system_site_packages):
                          rc=result.rc, cmd=result.argv)
 
 
+def repair(module, env_python, damaged, params):
+    """Reinstall damaged distributions at the version they claim, dependencies untouched.
+
+    Their dist-info goes first: without a RECORD pip refuses to uninstall (and so to
+    reinstall) a distribution, and with it gone pip writes every file afresh.
+    """
+    for dist in damaged:
+        shutil.rmtree(dist["dist_info"])
+    specs = ["%s==%s" % (d["name"], d["version"]) for d in damaged]
+    argv = pip_env.install_argv(env_python, specs, params["index_url"], params["extra_index_urls"],
+                                list(params["extra_args"]) + ["--no-deps"])
+    run(module, argv, check_rc=True, environ_update=pip_env.PIP_ENV,
+        what="pip install (repairing %s)" % ", ".join(specs))
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -265,12 +292,23 @@ def main():
         installed_index = {}
     else:
         installed_index = pip_env.installed_packages(module, env_python)
+    # A pip killed half-way leaves packages that pip list reports but that do not work.
+    damaged = [] if result["created"] else pip_env.damaged_distributions(path)
+    result["repaired"] = [dict((k, d[k]) for k in ("name", "version", "problem")) for d in damaged]
+    if damaged:
+        result["changed"] = True
+        # The repair restores the versions pip list reports, so check mode can go on from that list.
+        if not module.check_mode:
+            repair(module, env_python, damaged, params)
+            installed_index = pip_env.installed_packages(module, env_python)
     todo = package_spec.unsatisfied(requirements, installed_index)
     result["unsatisfied"] = pip_env.describe(todo)
     result["installed"] = [m.requirement.raw for m in todo]
     before, after = pip_env.diff_lines(requirements, installed_index, todo)
     if result["created"]:
         before = "(no environment at %s)\n%s" % (path, before)
+    before += "".join("%s %s damaged: %s\n" % (d["name"], d["version"], d["problem"]) for d in damaged)
+    after += "".join("%s %s reinstalled\n" % (d["name"], d["version"]) for d in damaged)
     result["diff"] = dict(before=before, after=after)
 
     if todo:

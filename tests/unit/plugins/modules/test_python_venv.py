@@ -182,3 +182,50 @@ def test_version_given_as_number_means_pythonX_Y():
             return "/usr/bin/" + name
 
     assert python_venv.base_interpreter(Module(), "3.11") == "/usr/bin/python3.11"
+
+
+class RepairTest(PythonVenvTest):
+    """A pip killed half-way: pip list still reports numpy, its dist-info has no RECORD.
+
+    The dist-info is laid out on disk as pip leaves it; pip itself is the FakePython double.
+    """
+
+    def damaged_numpy(self):
+        write_venv(self.path, BASE_VERSION + ".2")
+        dist_info = os.path.join(self.path, "lib", "python%s" % BASE_VERSION, "site-packages", "numpy-1.26.4.dist-info")
+        os.makedirs(dist_info)
+        with open(os.path.join(dist_info, "METADATA"), "w") as handle:
+            handle.write("Metadata-Version: 2.1\nName: numpy\nVersion: 1.26.4\n")
+        listed = json.dumps(json.loads(pip_list_fixture()) + [{"name": "numpy", "version": "1.26.4"}])
+        return dist_info, listed
+
+    def test_damaged_distribution_is_reinstalled_at_its_version(self):
+        dist_info, listed = self.damaged_numpy()
+        fake = FakePython(listed, after_install=listed)
+        result = self.run_module(dict(packages=["six==1.16.0"], extra_args=["--no-cache-dir"]), fake)
+        self.assertTrue(result["changed"])
+        self.assertFalse(os.path.exists(dist_info))
+        python = os.path.join(self.path, "bin", "python")
+        self.assertEqual(fake.named("-m", "pip", "install"), [
+            [python, "-m", "pip", "install", "--no-cache-dir", "--no-deps", "numpy==1.26.4"]])
+        self.assertEqual(result["repaired"], [
+            {"name": "numpy", "version": "1.26.4", "problem": "no RECORD (install interrupted)"}])
+        self.assertEqual(result["installed"], [])
+        self.assertIn("numpy 1.26.4 damaged: no RECORD", result["diff"]["before"])
+
+    def test_damaged_requested_package_is_repaired_not_installed_twice(self):
+        dist_info, listed = self.damaged_numpy()
+        fake = FakePython(listed, after_install=listed)
+        result = self.run_module(dict(packages=["numpy==1.26.4"]), fake)
+        self.assertEqual([c[-1] for c in fake.named("-m", "pip", "install")], ["numpy==1.26.4"])
+        self.assertEqual(result["packages"], {"numpy": "1.26.4"})
+
+    def test_check_mode_reports_the_repair_and_touches_nothing(self):
+        dist_info, listed = self.damaged_numpy()
+        fake = FakePython(listed)
+        result = self.run_module(dict(packages=["numpy==1.26.4"]), fake, check_mode=True)
+        self.assertTrue(result["changed"])
+        self.assertTrue(os.path.isdir(dist_info))
+        self.assertEqual(fake.named("-m", "pip", "install"), [])
+        self.assertEqual(result["installed"], [])
+        self.assertEqual(result["repaired"][0]["name"], "numpy")

@@ -1,0 +1,88 @@
+# Copyright: dlstack.cdh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pip_env.damaged_distributions on real site-packages trees laid out the way pip writes them."""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.dlstack.cdh.plugins.module_utils import pip_env
+
+
+def site_packages(prefix):
+    path = prefix / "lib" / "python3.11" / "site-packages"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def install(site, name, version, files, record=True, metadata=True, record_rows=None):
+    """Writes files and a dist-info like pip's wheel installer; returns the dist-info path."""
+    dist_info = site / ("%s-%s.dist-info" % (name, version))
+    dist_info.mkdir()
+    rows = []
+    for relative, content in files.items():
+        target = site / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        rows.append("%s,sha256=unused,%d" % (relative, len(content)))
+    if metadata:
+        (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: %s\n\nlong text: x\n"
+                                            % (name, version))
+    if record:
+        rows += record_rows or []
+        rows.append("%s-%s.dist-info/RECORD,," % (name, version))
+        (dist_info / "RECORD").write_text("\n".join(rows) + "\n")
+    return dist_info
+
+
+def test_complete_installs_are_not_damaged(tmp_path):
+    site = site_packages(tmp_path)
+    install(site, "six", "1.16.0", {"six.py": b"x" * 100})
+    install(site, "numpy", "1.26.4", {"numpy/__init__.py": b"i", "numpy/core/_multiarray_umath.so": b"\x7fELF" * 50},
+            record_rows=["numpy/__pycache__/__init__.cpython-311.pyc,sha256=unused,999"])
+    assert pip_env.damaged_distributions(str(tmp_path)) == []
+
+
+def test_dist_info_without_record_is_an_interrupted_install(tmp_path):
+    site = site_packages(tmp_path)
+    dist_info = install(site, "numpy", "1.26.4", {"numpy/__init__.py": b"i"}, record=False)
+    assert pip_env.damaged_distributions(str(tmp_path)) == [{
+        "name": "numpy", "version": "1.26.4", "dist_info": str(dist_info),
+        "problem": "no RECORD (install interrupted)"}]
+
+
+def test_dist_info_without_metadata_is_named_from_its_directory(tmp_path):
+    site = site_packages(tmp_path)
+    install(site, "scikit_image", "0.24.0", {}, record=False, metadata=False)
+    damaged = pip_env.damaged_distributions(str(tmp_path))
+    assert [(d["name"], d["version"], d["problem"]) for d in damaged] == [
+        ("scikit_image", "0.24.0", "no METADATA (install interrupted)")]
+
+
+def test_truncated_and_missing_files_are_found(tmp_path):
+    site = site_packages(tmp_path)
+    install(site, "numpy", "1.26.4", {"numpy/core/_multiarray_umath.so": b"\x7fELF" * 50})
+    install(site, "protobuf", "4.21.12", {"google/protobuf/__init__.py": b"p" * 10})
+    with open(site / "numpy" / "core" / "_multiarray_umath.so", "r+b") as handle:
+        handle.truncate(64)
+    os.remove(site / "google" / "protobuf" / "__init__.py")
+    damaged = pip_env.damaged_distributions(str(tmp_path))
+    assert [(d["name"], d["problem"]) for d in damaged] == [
+        ("numpy", "numpy/core/_multiarray_umath.so is 64 bytes, RECORD says 200"),
+        ("protobuf", "google/protobuf/__init__.py is missing"),
+    ]
+
+
+def test_files_outside_site_packages_are_checked_relative_to_it(tmp_path):
+    site = site_packages(tmp_path)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "f2py").write_text("#!python3\n")
+    install(site, "numpy", "1.26.4", {}, record_rows=["../../../bin/f2py,sha256=unused,10"])
+    assert pip_env.damaged_distributions(str(tmp_path)) == []
+    (tmp_path / "bin" / "f2py").write_text("")
+    assert [d["problem"] for d in pip_env.damaged_distributions(str(tmp_path))] == [
+        "../../../bin/f2py is 0 bytes, RECORD says 10"]
+
+
+def test_a_prefix_without_site_packages_has_nothing_damaged(tmp_path):
+    assert pip_env.damaged_distributions(str(tmp_path / "nowhere")) == []
