@@ -11,7 +11,9 @@ from pyspark.sql import SparkSession
 
 spark = SparkSession.builder.appName("dlstack-smoke").getOrCreate()
 context = spark.sparkContext
-jars = [str(jar) for jar in context._jsc.sc().listJars()]  # pylint: disable=protected-access
+# SparkContext.listJars() is a Scala Seq, which py4j does not iterate: join it on the JVM side.
+registered = context._jsc.sc().listJars()  # pylint: disable=protected-access
+jars = [jar for jar in registered.mkString("\n").split("\n") if jar]
 try:
     import tensorflowonspark  # noqa: F401  pylint: disable=unused-import
     tfos = True
