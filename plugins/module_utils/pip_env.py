@@ -3,7 +3,8 @@
 """pip inside one environment (a venv or a conda env): what it has, and installing what is missing.
 
 Shared by ``python_venv`` and ``conda_env`` so both read ``pip list`` and build
-``pip install`` the same way.
+``pip install`` the same way. Finding damaged installs (:func:`damaged_distributions`) is
+``python_venv``'s only: in a conda env, packages conda installed may have no RECORD at all.
 """
 
 from __future__ import annotations
@@ -79,40 +80,53 @@ def diff_lines(requirements, installed_index, would_install):
     return "".join(before), "".join(after)
 
 
-def _metadata_field(path, field):
-    """First ``field:`` header of a METADATA file, or None."""
+# A damaged distribution's dist-info is renamed to this while it is being reinstalled: pip cannot
+# uninstall a distribution without RECORD, and a rename (not a delete) keeps the damage visible to
+# the next run should the reinstall fail or be killed too.
+REPAIR_SUFFIX = ".dlstack-repair"
+
+
+def _metadata_headers(path):
+    """The header fields of a METADATA file ({lower-case name: first value}), {} when unreadable."""
+    headers = {}
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 if not line.strip():
                     break  # the headers end at the first blank line
                 key, sep, value = line.partition(":")
-                if sep and key.strip().lower() == field.lower():
-                    return value.strip()
+                if sep and not key[:1].isspace():
+                    headers.setdefault(key.strip().lower(), value.strip())
     except (IOError, OSError):
-        return None
-    return None
+        pass
+    return headers
 
 
-def _record_problem(site_dir, record):
-    """Why the files of one distribution do not match its RECORD, or None when they do."""
+def _read_record(record):
+    """RECORD rows as (path, size) for the rows that have a size, or an error text."""
     try:
         with open(record, encoding="utf-8", errors="replace", newline="") as handle:
             rows = list(csv.reader(handle))
     except (IOError, OSError, csv.Error) as exc:
-        return "RECORD unreadable: %s" % exc
-    for row in rows:
-        if len(row) < 3 or not row[0] or not row[2]:
-            continue  # RECORD lists itself (and some generated files) without a size
-        relative, size = row[0], row[2]
-        if relative.endswith(".pyc"):
-            continue  # Python rewrites byte code of its own accord
+        return None, "RECORD unreadable: %s" % exc
+    # RECORD lists itself without a size; byte code is rewritten by Python of its own accord.
+    return [(row[0], row[2]) for row in rows if len(row) >= 3 and row[0] and row[2]
+            and not row[0].endswith(".pyc")], None
+
+
+def _size_problem(site_dir, rows, sizes_by_path):
+    """Why the files of one distribution do not match RECORD, or None when they do.
+
+    A file two distributions both ship is fine at either one's recorded size: the one installed
+    last wrote it, and judging it by the other would reinstall the two in turn forever.
+    """
+    for relative, size in rows:
         target = os.path.normpath(os.path.join(site_dir, relative))
         try:
             actual = os.path.getsize(target)
         except OSError:
             return "%s is missing" % relative
-        if str(actual) != size:
+        if str(actual) not in sizes_by_path[target]:
             return "%s is %d bytes, RECORD says %s" % (relative, actual, size)
     return None
 
@@ -123,23 +137,35 @@ def damaged_distributions(prefix):
     pip writes a distribution's files, then INSTALLER and RECORD last; a pip killed half-way
     leaves a dist-info that ``pip list`` reports as installed, files that may be truncated, and
     no RECORD, which also stops pip from uninstalling it. Checks every dist-info for METADATA and
-    RECORD and every file RECORD lists for its size (cheap: stat only, no hashing).
+    RECORD and every file RECORD lists for its size (cheap: stat only, no hashing); a dist-info
+    still renamed by an unfinished repair counts as damaged too.
     Returns [{'name', 'version', 'dist_info', 'problem'}], sorted by name.
     """
     damaged = []
     for site_dir in sorted(glob.glob(os.path.join(prefix, "lib", "python*", "site-packages"))):
-        for dist_info in sorted(glob.glob(os.path.join(site_dir, "*.dist-info"))):
-            stem = os.path.basename(dist_info)[:-len(".dist-info")]
+        dists, sizes_by_path = [], {}
+        for dist_info in sorted(glob.glob(os.path.join(site_dir, "*.dist-info"))
+                                + glob.glob(os.path.join(site_dir, "*.dist-info" + REPAIR_SUFFIX))):
+            stem = os.path.basename(dist_info).split(".dist-info")[0]
             name_from_dir, _sep, version_from_dir = stem.partition("-")
             metadata = os.path.join(dist_info, "METADATA")
-            name = _metadata_field(metadata, "Name") or name_from_dir
-            version = _metadata_field(metadata, "Version") or version_from_dir
-            if not os.path.isfile(metadata):
-                problem = "no METADATA (install interrupted)"
+            headers = _metadata_headers(metadata)
+            dist = {"name": headers.get("name") or name_from_dir, "version": headers.get("version") or version_from_dir,
+                    "dist_info": dist_info, "problem": None}
+            rows = []
+            if dist_info.endswith(REPAIR_SUFFIX):
+                dist["problem"] = "an earlier repair did not finish"
+            elif not os.path.isfile(metadata):
+                dist["problem"] = "no METADATA (install interrupted)"
             elif not os.path.isfile(os.path.join(dist_info, "RECORD")):
-                problem = "no RECORD (install interrupted)"
+                dist["problem"] = "no RECORD (install interrupted)"
             else:
-                problem = _record_problem(site_dir, os.path.join(dist_info, "RECORD"))
-            if problem:
-                damaged.append({"name": name, "version": version, "dist_info": dist_info, "problem": problem})
+                rows, dist["problem"] = _read_record(os.path.join(dist_info, "RECORD"))
+                for relative, size in rows or []:
+                    sizes_by_path.setdefault(os.path.normpath(os.path.join(site_dir, relative)), set()).add(size)
+            dists.append((dist, rows or []))
+        for dist, rows in dists:
+            dist["problem"] = dist["problem"] or _size_problem(site_dir, rows, sizes_by_path)
+            if dist["problem"]:
+                damaged.append(dist)
     return sorted(damaged, key=lambda d: package_spec.canonical_name(d["name"]))

@@ -17,8 +17,9 @@ description:
   - Checks the files of every installed distribution against its RECORD (existence and size)
     and reinstalls, at the same version and without touching dependencies, any that an
     interrupted C(pip) left behind half-written; C(pip list) alone would report them as installed.
-  - Same contract as M(dlstack.cdh.conda_env); the role
-    C(dlstack.cdh.anaconda_env) uses it for C(anaconda_env_manager=venv).
+  - Same contract as M(dlstack.cdh.conda_env), which does not repair (packages conda installs
+    may legitimately have no RECORD). The role C(dlstack.cdh.anaconda_env) uses this module
+    for C(anaconda_env_manager=venv).
 options:
   path:
     description: Directory of the virtual environment.
@@ -73,7 +74,9 @@ attributes:
     description: Reports what would be created and installed; runs only C(pip list) of an existing environment.
   diff_mode:
     support: full
-    description: One line per requested package, installed version before, requested spec after.
+    description:
+      - One line per requested package, installed version before, requested spec after,
+        and one line per damaged distribution that is (or would be) reinstalled.
 author:
   - dlstack.cdh maintainers (@dlstack-cdh)
 seealso:
@@ -223,16 +226,30 @@ def create(module, base, path, system_site_packages):
 def repair(module, env_python, damaged, params):
     """Reinstall damaged distributions at the version they claim, dependencies untouched.
 
-    Their dist-info goes first: without a RECORD pip refuses to uninstall (and so to
-    reinstall) a distribution, and with it gone pip writes every file afresh.
+    Their dist-info is moved aside first: without a RECORD pip refuses to uninstall (and so to
+    reinstall) a distribution, and with it gone pip writes every file afresh. It is deleted only
+    once pip has succeeded; until then the next run still finds it (pip_env.REPAIR_SUFFIX).
     """
+    asides = []
     for dist in damaged:
-        shutil.rmtree(dist["dist_info"])
-    specs = ["%s==%s" % (d["name"], d["version"]) for d in damaged]
+        aside = dist["dist_info"]
+        if not aside.endswith(pip_env.REPAIR_SUFFIX):
+            aside += pip_env.REPAIR_SUFFIX
+            if os.path.exists(aside):
+                shutil.rmtree(aside)
+            os.rename(dist["dist_info"], aside)
+        asides.append(aside)
+    specs = []
+    for dist in damaged:
+        spec = "%s==%s" % (dist["name"], dist["version"])
+        if spec not in specs:
+            specs.append(spec)
     argv = pip_env.install_argv(env_python, specs, params["index_url"], params["extra_index_urls"],
                                 list(params["extra_args"]) + ["--no-deps"])
     run(module, argv, check_rc=True, environ_update=pip_env.PIP_ENV,
         what="pip install (repairing %s)" % ", ".join(specs))
+    for aside in asides:
+        shutil.rmtree(aside)
 
 
 def main():
@@ -288,19 +305,18 @@ def main():
                 shutil.rmtree(path)
             create(module, base, path, params["system_site_packages"])
 
-    if module.check_mode and result["created"]:
-        installed_index = {}
-    else:
-        installed_index = pip_env.installed_packages(module, env_python)
-    # A pip killed half-way leaves packages that pip list reports but that do not work.
+    # A pip killed half-way leaves packages that pip list reports but that do not work: repair
+    # them first. In check mode pip list then shows the versions the repair would restore.
     damaged = [] if result["created"] else pip_env.damaged_distributions(path)
     result["repaired"] = [dict((k, d[k]) for k in ("name", "version", "problem")) for d in damaged]
     if damaged:
         result["changed"] = True
-        # The repair restores the versions pip list reports, so check mode can go on from that list.
         if not module.check_mode:
             repair(module, env_python, damaged, params)
-            installed_index = pip_env.installed_packages(module, env_python)
+    if module.check_mode and result["created"]:
+        installed_index = {}
+    else:
+        installed_index = pip_env.installed_packages(module, env_python)
     todo = package_spec.unsatisfied(requirements, installed_index)
     result["unsatisfied"] = pip_env.describe(todo)
     result["installed"] = [m.requirement.raw for m in todo]

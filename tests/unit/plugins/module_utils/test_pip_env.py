@@ -86,3 +86,20 @@ def test_files_outside_site_packages_are_checked_relative_to_it(tmp_path):
 
 def test_a_prefix_without_site_packages_has_nothing_damaged(tmp_path):
     assert pip_env.damaged_distributions(str(tmp_path / "nowhere")) == []
+
+
+def test_a_file_two_distributions_ship_is_fine_at_either_size(tmp_path):
+    site = site_packages(tmp_path)
+    install(site, "nvidia-cublas-cu11", "11.11.3.6", {"nvidia/__init__.py": b"# cublas\n"})
+    # The second wheel ships the same file, shorter; it was installed last, so its copy is on disk.
+    install(site, "nvidia-cudnn-cu11", "9.10.2.21", {"nvidia/__init__.py": b""})
+    assert pip_env.damaged_distributions(str(tmp_path)) == []
+
+
+def test_a_dist_info_left_aside_by_an_unfinished_repair_is_damaged(tmp_path):
+    site = site_packages(tmp_path)
+    dist_info = install(site, "numpy", "1.26.4", {"numpy/__init__.py": b"i"}, record=False)
+    aside = str(dist_info) + pip_env.REPAIR_SUFFIX
+    os.rename(str(dist_info), aside)
+    assert pip_env.damaged_distributions(str(tmp_path)) == [{
+        "name": "numpy", "version": "1.26.4", "dist_info": aside, "problem": "an earlier repair did not finish"}]

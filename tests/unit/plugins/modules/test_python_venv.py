@@ -43,8 +43,9 @@ def write_venv(path, version):
 
 
 class FakePython:
-    def __init__(self, pip_list, venv_version=None, fail_venv=None, after_install=None):
+    def __init__(self, pip_list, venv_version=None, fail_venv=None, after_install=None, fail_install=None):
         self.pip_list = pip_list
+        self.fail_install = fail_install
         self.venv_version = venv_version or BASE_VERSION + ".2"
         self.fail_venv = fail_venv
         self.after_install = after_install
@@ -62,6 +63,8 @@ class FakePython:
         if argv[1:4] == ["-m", "pip", "list"]:
             return 0, self.pip_list, ""
         if argv[1:4] == ["-m", "pip", "install"]:
+            if self.fail_install:
+                return 1, "", self.fail_install
             if self.after_install is not None:
                 self.pip_list = self.after_install
             return 0, "Successfully installed\n", ""
@@ -205,6 +208,7 @@ class RepairTest(PythonVenvTest):
         result = self.run_module(dict(packages=["six==1.16.0"], extra_args=["--no-cache-dir"]), fake)
         self.assertTrue(result["changed"])
         self.assertFalse(os.path.exists(dist_info))
+        self.assertFalse(os.path.exists(dist_info + ".dlstack-repair"))
         python = os.path.join(self.path, "bin", "python")
         self.assertEqual(fake.named("-m", "pip", "install"), [
             [python, "-m", "pip", "install", "--no-cache-dir", "--no-deps", "numpy==1.26.4"]])
@@ -229,3 +233,18 @@ class RepairTest(PythonVenvTest):
         self.assertEqual(fake.named("-m", "pip", "install"), [])
         self.assertEqual(result["installed"], [])
         self.assertEqual(result["repaired"][0]["name"], "numpy")
+
+    def test_failed_repair_leaves_the_damage_visible_to_the_next_run(self):
+        dist_info, listed = self.damaged_numpy()
+        offline = "ERROR: Could not find a version that satisfies the requirement numpy==1.26.4"
+        result = self.run_module(dict(packages=["six==1.16.0"]), FakePython(listed, fail_install=offline))
+        self.assertTrue(result["failed"])
+        self.assertIn("pip install (repairing numpy==1.26.4) failed", result["msg"])
+        # pip list no longer shows numpy, but the next run still knows it is damaged.
+        self.assertTrue(os.path.isdir(dist_info + ".dlstack-repair"))
+        fake = FakePython(pip_list_fixture(), after_install=pip_list_fixture())
+        again = self.run_module(dict(packages=["six==1.16.0"]), fake)
+        self.assertEqual(again["repaired"], [
+            {"name": "numpy", "version": "1.26.4", "problem": "an earlier repair did not finish"}])
+        self.assertEqual([c[-1] for c in fake.named("-m", "pip", "install")], ["numpy==1.26.4"])
+        self.assertFalse(os.path.exists(dist_info + ".dlstack-repair"))
