@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 
 UBYTE = 0x08
 IMAGES_MAGIC = 0x00000803
@@ -65,9 +66,16 @@ def decode_header(data):
 
 
 def maybe_gunzip(data):
-    """The bytes themselves, or their decompression when they are gzip (magic 1f 8b)."""
+    """The bytes themselves, or their decompression when they are gzip (magic 1f 8b).
+
+    Raises IdxError when the gzip stream is broken: a bad header is OSError, a
+    truncated one EOFError, and a damaged deflate body behind a valid header zlib.error.
+    """
     if data[:2] == b"\x1f\x8b":
-        return gzip.decompress(data)
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise IdxError("broken gzip data: %s" % exc)
     return data
 
 

@@ -146,7 +146,6 @@ actions:
   sample: [["hdfs", "dfs", "-put", "-f", "/tmp/a.jar", "jars/a.jar"], ["hdfs", "dfs", "-chmod", "644", "jars/a.jar"]]
 """
 
-import hashlib
 import os
 import re
 
@@ -185,14 +184,6 @@ def perms_to_mode(perms):
 
 def normalize_mode(mode):
     return "%04o" % int(mode, 8)
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class HdfsShell:
@@ -249,7 +240,7 @@ class HdfsShell:
         # -ignoreCrc is not passed: the client verifies HDFS's block checksums while reading.
         self.change("Download for comparison", "-get", path, target)
         try:
-            return sha256_file(target)
+            return self.module.sha256(target)
         finally:
             os.unlink(target)
 
@@ -312,7 +303,7 @@ def main():
         if before and before_state != "file":
             module.fail_json(msg="%s exists and is a %s; state=file needs a file or nothing there" % (path, before_state))
         size = os.path.getsize(src)
-        checksum = sha256_file(src)
+        checksum = module.sha256(src)
         result.update(size=size, checksum=checksum)
         upload = False
         if not before:

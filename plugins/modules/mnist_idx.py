@@ -43,7 +43,8 @@ options:
     default: digits
   src:
     description:
-      - Directory with the four original files, each as C(<name>) or C(<name>.gz). Required with O(source=files).
+      - Directory with the four original files, each as C(<name>) or C(<name>.gz), not both (the module fails
+        rather than guess which one is current). Required with O(source=files).
       - Verify the downloads' checksums before (for example with M(ansible.builtin.get_url) C(checksum)).
     type: path
   test_count:
@@ -154,10 +155,14 @@ def read_sources(module, src):
         found = [path for path in candidates if os.path.isfile(path)]
         if not found:
             module.fail_json(msg="%s: neither %s nor %s.gz exists" % (src, name, name))
+        if len(found) > 1:
+            # Picking either could use a stale leftover instead of the checksummed download.
+            module.fail_json(msg="%s: both %s and %s.gz exist; remove the one that is not the verified download"
+                             % (src, name, name))
         try:
             with open(found[0], "rb") as handle:
                 out[name] = maybe_gunzip(handle.read())
-        except (OSError, EOFError) as exc:
+        except (OSError, IdxError) as exc:
             module.fail_json(msg="cannot read %s: %s" % (found[0], exc))
     return out
 

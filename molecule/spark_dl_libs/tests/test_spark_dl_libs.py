@@ -133,6 +133,12 @@ def test_generated_data_matches_scikit_learn(host):
         assert hashlib.sha256(local).hexdigest() == host.file("%s/%s" % (DATA_DIR, name)).sha256sum
 
 
+def test_digits_mode_creates_no_mirror_download_dir(host):
+    # The converge generates the data (digits mode); the download directory is for mirror files only.
+    assert host.file("/var/cache/dlstack/spark_dl_libs").is_directory
+    assert not host.file("/var/cache/dlstack/spark_dl_libs/mnist-download").exists
+
+
 def test_spark_reads_the_role_configuration(spark):
     conf = spark["conf"]
     for name, value in BIGDL_ENV.items():

@@ -8,6 +8,7 @@ not touched (check mode would not touch it anyway).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -142,3 +143,33 @@ def test_missing_patch_is_refused(tmp_path):
     assert rc == 2, output
     assert "files/patches/9999-nope.patch" in output
     assert "Validate | Check the patches exist" in _failed_task(output)
+
+
+def run_source_tasks(tmp_path, extra_vars):
+    # Only tasks/source.yml: the archive check comes after the package step the full role would run.
+    playbook = tmp_path / "source.yml"
+    playbook.write_text(
+        "- hosts: localhost\n"
+        "  connection: local\n"
+        "  gather_facts: false\n"
+        "  tasks:\n"
+        "    - name: Fetch the source\n"
+        "      ansible.builtin.include_role:\n"
+        "        name: dlstack.cdh.caffe_build\n"
+        "        tasks_from: source.yml\n"
+    )
+    variables = {"caffe_build_work_dir": str(tmp_path / "work"), "caffe_build_source": "archive"}
+    variables.update(extra_vars)
+    return run_playbook(tmp_path, playbook, variables)
+
+
+def test_local_archive_with_a_wrong_sha256_is_refused(tmp_path):
+    archive = tmp_path / "caffe.tar.gz"
+    archive.write_bytes(b"not the pinned archive")
+    rc, output = run_source_tasks(
+        tmp_path, {"caffe_build_archive": str(archive), "caffe_build_archive_sha256": "A" * 64})
+    assert rc == 2, output
+    assert "Source | Require the local archive to match caffe_build_archive_sha256" in _failed_task(output)
+    actual = hashlib.sha256(b"not the pinned archive").hexdigest()
+    assert "%s has sha256 %s, expected %s." % (archive, actual, "a" * 64) in output
+    assert not (tmp_path / "work").exists()

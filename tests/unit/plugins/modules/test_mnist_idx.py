@@ -95,6 +95,13 @@ class TestIdx(ModuleTestCase):
         self.assertEqual(idx.maybe_gunzip(gzip.compress(b"abc")), b"abc")
         self.assertEqual(idx.maybe_gunzip(b"abc"), b"abc")
 
+    def test_maybe_gunzip_damaged_deflate_body_is_idx_error(self):
+        # Valid gzip header and trailer, reserved deflate block type (0b11) in between:
+        # gzip.decompress raises zlib.error, which is neither OSError nor EOFError.
+        good = gzip.compress(b"abc" * 100)
+        with self.assertRaises(idx.IdxError):
+            idx.maybe_gunzip(good[:10] + b"\xff" * 20 + good[-8:])
+
 
 class TestMnistIdxModule(ModuleTestCase):
     def setUp(self):
@@ -184,6 +191,23 @@ class TestMnistIdxModule(ModuleTestCase):
             handle.write(b"\x1f\x8bnot gzip")
         result = self.fail_module({"dest": self.dest, "source": "files", "src": self.src})
         self.assertIn("train-images-idx3-ubyte.gz", result["msg"])
+
+    def test_damaged_deflate_body_fails_naming_the_file(self):
+        good = gzip.compress(self.originals["train-images-idx3-ubyte"])
+        with open(os.path.join(self.src, "train-images-idx3-ubyte.gz"), "wb") as handle:
+            handle.write(good[:10] + b"\xff" * 20 + good[-8:])
+        result = self.fail_module({"dest": self.dest, "source": "files", "src": self.src})
+        self.assertIn("cannot read", result["msg"])
+        self.assertIn("train-images-idx3-ubyte.gz", result["msg"])
+        self.assertFalse(os.path.exists(self.dest))
+
+    def test_plain_and_gzipped_copies_of_one_file_fail(self):
+        # A stale plain file next to the checksummed .gz must not silently win.
+        with open(os.path.join(self.src, "train-images-idx3-ubyte"), "wb") as handle:
+            handle.write(self.originals["train-images-idx3-ubyte"])
+        result = self.fail_module({"dest": self.dest, "source": "files", "src": self.src})
+        self.assertIn("both train-images-idx3-ubyte and train-images-idx3-ubyte.gz exist", result["msg"])
+        self.assertFalse(os.path.exists(self.dest))
 
     def test_digits_without_scikit_learn_fails_clearly(self):
         with patch.object(mnist_idx, "HAS_SKLEARN", False):
