@@ -283,3 +283,77 @@ def test_every_tasks_file_passes_syntax_check(tmp_path, role):
     }]))
     result = _run(tmp_path, playbook, {}, "--syntax-check")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+GPU_PCI = [{"address": "0000:18:00.0", "device_id": "0x2330", "class": "0x030200", "driver": "nvidia"}]
+
+
+def _gpu_info(loaded, in_container=False):
+    """nvidia_gpu_info's answer on a GPU host whose loaded module (and NVML) is ``loaded``."""
+    return {"status": "ok", "driver_version": loaded, "kernel_module_version": loaded, "nvidia_module_loaded": bool(loaded),
+            "nouveau_loaded": False, "pci_devices": GPU_PCI, "in_container": in_container}
+
+
+def _driver_state(tmp_path, facts, gpu_info, packages=None, nvml_files=(), **role_vars):
+    out = tmp_path / "out"
+    out.mkdir()
+    extra = {"test_facts": dict(facts, packages=packages or {}), "test_gpu_info": gpu_info,
+             "test_nvml_files": [{"path": p} for p in nvml_files], "out_dir": str(out)}
+    extra.update(role_vars)
+    result = _run(tmp_path, HERE / "playbooks" / "driver_state.yml", extra)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads((out / "state.json").read_text()), result.stdout
+
+
+def test_installed_version_is_the_package_not_the_loaded_module(tmp_path):
+    # EL host, pin installed, old module still loaded (reboot pending): no "version change"
+    # (which released the versionlocks every run), but the reboot is still reported.
+    state, output = _driver_state(
+        tmp_path, _facts("Rocky", "9.4", "RedHat"), _gpu_info("535.161.08"),
+        packages={"nvidia-driver-cuda-libs": [{"version": "535.183.01", "release": "1.el9"}],
+                  "nvidia-driver": [{"version": "535.183.01", "release": "1.el9"}]},
+        nvidia_driver_method="nvidia_repo", nvidia_driver_version="535.183.01",
+    )
+    assert state["installed_version"] == "535.183.01"
+    assert state["version_change"] is False
+    assert state["reboot_pending"] is True
+    assert "loaded module 535.161.08, installed 535.183.01" in re.sub(r"\s+", " ", output)
+
+
+def test_runfile_installed_version_is_the_library_file_in_a_container(tmp_path):
+    # A container on a GPU host sees the host's module; the runfile's userland on disk decides.
+    state = _driver_state(
+        tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"), _gpu_info("550.54.15", in_container=True),
+        nvml_files=["/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.535.104.05",
+                    "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.535.183.01"],
+        nvidia_driver_method="runfile", nvidia_driver_version="535.183.01",
+        nvidia_driver_runfile_src="/srv/NVIDIA-Linux-x86_64-535.183.01.run", nvidia_driver_runfile_sha256="d" * 64,
+    )[0]
+    assert state["kernel_enabled"] is False
+    # runfile.yml runs the installer only when this differs from the pin.
+    assert state["installed_version"] == "535.183.01"
+
+
+@pytest.mark.parametrize("module_conf_changed, pending", [(False, False), (True, True)])
+def test_changed_module_options_make_a_reboot_pending(tmp_path, module_conf_changed, pending):
+    state = _driver_state(
+        tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"), _gpu_info("535.183.01"),
+        packages={"nvidia-smi": [{"version": "535.183.01-1~deb12u1"}]},
+        nvidia_driver_version="535.183.01", test_module_conf_changed=module_conf_changed,
+    )[0]
+    assert state["installed_version"] == "535.183.01"
+    assert state["reboot_pending"] is pending
+
+
+def test_cuda_repository_follows_the_driver_mirror(tmp_path):
+    plan = _plan(
+        tmp_path, _facts("Rocky", "9.4", "RedHat"),
+        nvidia_driver_method="nvidia_repo", nvidia_driver_version="535.183.01", nvidia_driver_repo_base_url=MIRROR,
+        nvidia_driver_repo_gpgkey_url="http://mirror.example.internal/keys/cuda.pub",
+        cuda_method="nvidia_repo", cuda_versions=["12.2"], cudnn_source="repo", cudnn_cuda_version="12.2",
+        cudnn_version="8.9.5.29",
+    )[0]
+    # Both roles write /etc/yum.repos.d/cuda.repo; the same mirror and key keep them from fighting.
+    assert plan["cuda"]["repo_url"] == plan["nvidia_driver"]["repo_url"] == (
+        "http://mirror.example.internal/cuda/repos/rhel9/x86_64")
+    assert plan["cuda"]["repo_gpgkey_url"] == "http://mirror.example.internal/keys/cuda.pub"
