@@ -247,6 +247,7 @@ stale_ld_so_conf_dirs:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.dlstack.cdh.plugins.module_utils.errors import failure_boundary
 from ansible_collections.dlstack.cdh.plugins.module_utils.library_state import collect_library_state
 
 
@@ -263,7 +264,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.exit_json(changed=False, **collect_library_state(module, **module.params))
+    with failure_boundary(module):
+        state = collect_library_state(module, **module.params)
+    module.exit_json(changed=False, **state)
 
 
 if __name__ == "__main__":
