@@ -71,13 +71,15 @@ notes:
   - Packages not named are never removed; a spec an installed package already satisfies is not reinstalled.
   - Only the conda specs that are not satisfied are passed to C(conda install), so conda's solver
     keeps everything else as it is.
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
 attributes:
   check_mode:
     support: full
-    description: Runs C(conda create/install --dry-run --json) and returns conda's plan in RV(plan); pip is not run.
+    details: Runs C(conda create/install --dry-run --json) and returns conda's plan in RV(plan); pip is not run.
   diff_mode:
     support: full
-    description: One line per requested package, installed version before, requested spec after.
+    details: One line per requested package, installed version before, requested spec after.
 author:
   - dlstack.cdh maintainers (@dlstack-cdh)
 seealso:

@@ -26,13 +26,15 @@ description:
   - Supports check mode and diff mode.
 author:
   - dlstack.cdh maintainers (@dlstack-cdh)
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
 attributes:
   check_mode:
     support: full
-    description: Reads the HDFS state (and downloads for comparison) but changes nothing.
+    details: Reads the HDFS state (and downloads for comparison) but changes nothing.
   diff_mode:
     support: full
-    description: Shows state, length, mode and the SHA-256 an upload would give.
+    details: Shows state, length, mode and the SHA-256 an upload would give.
 options:
   path:
     description:

@@ -68,13 +68,15 @@ options:
 notes:
   - On Debian and Ubuntu C(python -m venv) needs the C(python3-venv) package (C(ensurepip)).
   - Packages not named in O(packages) are never removed.
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
 attributes:
   check_mode:
     support: full
-    description: Reports what would be created and installed; runs only C(pip list) of an existing environment.
+    details: Reports what would be created and installed; runs only C(pip list) of an existing environment.
   diff_mode:
     support: full
-    description:
+    details:
       - One line per requested package, installed version before, requested spec after,
         and one line per damaged distribution that is (or would be) reinstalled.
 author:

@@ -67,13 +67,9 @@ options:
     description: Directory of C(*.conf) files naming library directories for C(ldconfig).
     type: path
     default: /etc/ld.so.conf.d
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode runs it unchanged.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
+  - dlstack.cdh.attributes.info_module
 notes:
   - The cache lists what C(ldconfig) last saw. A library installed without running C(ldconfig)
     is not in it; C(stale_ld_so_conf_dirs) and C(missing) help spot that.
