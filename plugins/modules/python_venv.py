@@ -242,26 +242,6 @@ def repair(pip, damaged, params):
         shutil.rmtree(aside)
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            python=dict(type="str", default="python3"),
-            packages=dict(type="list", elements="str", default=[]),
-            index_url=dict(type="str"),
-            extra_index_urls=dict(type="list", elements="str", default=[]),
-            extra_args=dict(type="list", elements="str", default=[]),
-            system_site_packages=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    result = {}
-    with failure_boundary(module, result):
-        run_module(module, result)
-    module.exit_json(**result)
-
-
 def run_module(module, result):
     """Fills ``result`` in place, so a failure part-way still reports what was found."""
     params = module.params
@@ -342,6 +322,26 @@ def run_module(module, result):
             (r.name, installed_index[r.key]["version"]) for r in requirements if r.key in installed_index)
     else:
         result["packages"] = {}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            python=dict(type="str", default="python3"),
+            packages=dict(type="list", elements="str", default=[]),
+            index_url=dict(type="str"),
+            extra_index_urls=dict(type="list", elements="str", default=[]),
+            extra_args=dict(type="list", elements="str", default=[]),
+            system_site_packages=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    result = {}
+    with failure_boundary(module, result):
+        run_module(module, result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
