@@ -296,4 +296,3 @@ def ldconfig_runner(module):
         arg_formats=dict(print_cache=fmt.as_fixed("-p"), cache=fmt.as_opt_val("-C")),
         extra_dirs=SBIN_DIRS, what="ldconfig",
     )
-
