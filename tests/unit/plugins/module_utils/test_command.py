@@ -26,14 +26,13 @@ with open(os.path.join(os.path.dirname(__file__), "test_command.yaml")) as _hand
     CASES = yaml.safe_load(_handle)
 
 FACTORIES = {
-    "conda": lambda module, executable=None: command.conda_runner(module, executable),
-    "pip": lambda module, python: command.pip_runner(module, python),
-    "python": lambda module, python: command.python_runner(module, python),
-    "hdfs": lambda module, command_name: command.hdfs_runner(module, command_name),
+    "conda": command.conda_runner,
+    "pip": command.pip_runner,
+    "python": command.python_runner,
+    "hdfs": command.hdfs_runner,
     "ldd": command.ldd_runner,
     "ldconfig": command.ldconfig_runner,
 }
-INIT_NAMES = {"command": "command_name"}
 
 
 def make_module(check_mode=False):
@@ -50,7 +49,7 @@ def fake_which(found):
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_runner_table(case):
     module = make_module(case.get("check_mode", False))
-    init = dict((INIT_NAMES.get(k, k), v) for k, v in (case.get("init") or {}).items())
+    init = case.get("init") or {}
     # `found: {}` means nothing is on PATH; otherwise every name is in /testbin.
     found = None if case.get("found") == {} else {}
     executables = set(case.get("executables") or [])
