@@ -14,14 +14,16 @@ import os
 import platform
 import re
 
-from ansible_collections.dlstack.cdh.plugins.module_utils.command import find_binary, run
+from ansible_collections.dlstack.cdh.plugins.module_utils.command import (
+    CommandRunner, fmt, ldconfig_runner, ldd_runner,
+)
+from ansible_collections.dlstack.cdh.plugins.module_utils.errors import CommandNotFound, InvalidInput, ModuleError
 from ansible_collections.dlstack.cdh.plugins.module_utils.ldcache import (
     LdCacheError, flags_label, flags_machine, parse_ldconfig_p, read_cache,
 )
 
 DEBIAN_CUDA_HOME = "/usr/lib/cuda"
 DEFAULT_INCLUDE_DIRS = ["/usr/include", "/usr/include/x86_64-linux-gnu"]
-SBIN_DIRS = ["/sbin", "/usr/sbin", "/usr/local/sbin"]
 
 # libfoo.so.1.2.3 -> 1.2.3; libfoo-1.2.so -> 1.2 (libtool -release style names).
 _SO_VERSION_RE = re.compile(r"\.so\.(\d+(?:\.\d+)*)$")
@@ -38,13 +40,13 @@ def file_version(filename):
     return match.group(1) if match else None
 
 
-def compile_patterns(module, patterns):
+def compile_patterns(patterns):
     compiled = []
     for index, pattern in enumerate(patterns):
         try:
             compiled.append(re.compile(pattern))
         except re.error as exc:
-            module.fail_json(msg="patterns[%d] %r is not a valid regular expression: %s" % (index, pattern, exc))
+            raise InvalidInput("patterns[%d] %r is not a valid regular expression: %s" % (index, pattern, exc))
     return compiled
 
 
@@ -55,18 +57,19 @@ def load_cache(module, cache_path):
         return cache.format, cache.entries, None
     except (OSError, LdCacheError) as exc:
         error = "%s: %s" % (cache_path, exc)
-    ldconfig = find_binary(module, "ldconfig", extra_dirs=SBIN_DIRS)
-    if ldconfig is None:
-        module.fail_json(msg="cannot read %s and ldconfig is not installed" % error)
-    result = run(module, [ldconfig, "-p", "-C", cache_path])
+    try:
+        ldconfig = ldconfig_runner(module)
+    except CommandNotFound:
+        raise CommandNotFound("cannot read %s and ldconfig is not installed" % error)
+    result = ldconfig("print_cache cache").run(cache=cache_path)
     if result.rc != 0:
-        module.fail_json(msg="cannot read %s, and ldconfig -p failed (rc=%d): %s"
-                         % (error, result.rc, (result.stderr or result.stdout).strip()),
-                         cmd=result.argv)
+        raise ModuleError("cannot read %s, and ldconfig -p failed (rc=%d): %s"
+                          % (error, result.rc, (result.stderr or result.stdout).strip()),
+                          cmd=result.argv)
     try:
         return "ldconfig", parse_ldconfig_p(result.stdout), error
     except LdCacheError as exc:
-        module.fail_json(msg="cannot read %s, and cannot parse ldconfig -p: %s" % (error, exc))
+        raise ModuleError("cannot read %s, and cannot parse ldconfig -p: %s" % (error, exc))
 
 
 def describe(entry, host_machine):
@@ -129,7 +132,7 @@ def cuda_version(module, home):
             return match.group(1), "version.txt"
     nvcc = os.path.join(home, "bin", "nvcc")
     if os.access(nvcc, os.X_OK):
-        result = run(module, [nvcc, "--version"])
+        result = CommandRunner(module, nvcc, dict(version=fmt.as_fixed("--version")))("version").run()
         match = _NVCC_RE.search(result.stdout or "")
         if result.rc == 0 and match:
             return match.group(1), "nvcc"
@@ -181,11 +184,11 @@ def check_binaries(module, paths):
         if not os.path.exists(path):
             results[path] = {"ok": False, "missing": [], "dynamic": None, "error": "file does not exist"}
             continue
-        ldd = ldd or find_binary(module, "ldd", required=True)
-        result = run(module, [ldd, path])
+        ldd = ldd or ldd_runner(module)("path")
+        result = ldd.run(path=path)
         output = (result.stdout or "") + (result.stderr or "")
-        # glibc's ldd: "statically linked" (rc 0) for static ELF programs,
-        # "not a dynamic executable" (rc 1) for anything it cannot load.
+        # glibc's ldd: "statically linked" (rc 0) for static ELF programs, "not a dynamic
+        # executable" (rc 1) for anything it cannot load; the runner keeps them untranslated.
         if "statically linked" in output:
             results[path] = {"ok": True, "missing": [], "dynamic": False}
         elif result.rc != 0 and "not a dynamic executable" in output:
@@ -239,7 +242,7 @@ def collect_library_state(module, names=(), patterns=(), binaries=(), cache_path
                           cuda_homes=("/usr/local/cuda",), cudnn_include_dirs=None,
                           ld_so_conf_dir="/etc/ld.so.conf.d"):
     """The state dict shared_library_info returns (without 'changed')."""
-    compiled = compile_patterns(module, patterns)
+    compiled = compile_patterns(patterns)
     fmt, entries, cache_error = load_cache(module, cache_path)
     libraries, missing = find_libraries(entries, names, patterns, compiled, platform.machine())
 

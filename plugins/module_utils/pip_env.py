@@ -14,45 +14,43 @@ import glob
 import json
 import os
 
-from ansible_collections.dlstack.cdh.plugins.module_utils.command import run
 from ansible_collections.dlstack.cdh.plugins.module_utils import package_spec
+from ansible_collections.dlstack.cdh.plugins.module_utils.command import pip_runner
+from ansible_collections.dlstack.cdh.plugins.module_utils.errors import InvalidInput, UnexpectedOutput
 
-# pip must not ask questions, and its version nag would pollute stderr.
-PIP_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 
-
-def parse_requirements(module, packages, what):
-    """Parse pip requirement strings, failing the module on the first bad one."""
+def parse_requirements(packages, what):
+    """Parse pip requirement strings; InvalidInput names the option and the first bad one."""
     try:
         requirements = [package_spec.parse_pip(p) for p in packages or []]
         package_spec.check_unique(requirements, what)
     except package_spec.SpecError as exc:
-        module.fail_json(msg="%s: %s" % (what, exc))
+        raise InvalidInput("%s: %s" % (what, exc))
     return requirements
 
 
-def installed_packages(module, python):
-    """{canonical name: {'name', 'version', 'build'}} from ``python -m pip list --format=json``."""
-    result = run(module, [python, "-m", "pip", "list", "--format=json"], check_rc=True,
-                 environ_update=PIP_ENV, what="pip list")
-    try:
-        records = json.loads(result.stdout or "[]")
-    except ValueError as exc:
-        module.fail_json(msg="pip list --format=json printed something that is not JSON: %s" % exc,
-                         stdout=result.stdout, cmd=result.argv)
-    return package_spec.index_installed(records)
+class Pip:
+    """pip of one environment, through its runner (module_utils.command.pip_runner)."""
 
+    def __init__(self, module, python):
+        self.runner = pip_runner(module, python)
 
-def install_argv(python, specs, index_url=None, extra_index_urls=None, extra_args=None):
-    """argv for ``python -m pip install`` of ``specs`` (requirement strings)."""
-    argv = [python, "-m", "pip", "install"]
-    if index_url:
-        argv += ["--index-url", index_url]
-    for url in extra_index_urls or []:
-        argv += ["--extra-index-url", url]
-    argv += list(extra_args or [])
-    argv += list(specs)
-    return argv
+    def installed_packages(self):
+        """{canonical name: {'name', 'version', 'build'}} from ``pip list --format=json``."""
+        result = self.runner("list_json", check_rc=True, what="pip list").run()
+        try:
+            records = json.loads(result.stdout or "[]")
+        except ValueError as exc:
+            raise UnexpectedOutput("pip list --format=json printed something that is not JSON: %s" % exc,
+                                   stdout=result.stdout, cmd=result.argv)
+        return package_spec.index_installed(records)
+
+    def install(self, specs, index_url=None, extra_index_urls=None, extra_args=None, no_deps=False,
+                what="pip install"):
+        """``pip install`` of ``specs`` (requirement strings); CommandFailed when pip fails."""
+        ctx = self.runner("install index_url extra_index_urls extra_args no_deps specs", check_rc=True, what=what)
+        return ctx.run(index_url=index_url, extra_index_urls=extra_index_urls, extra_args=extra_args,
+                       no_deps=no_deps, specs=specs)
 
 
 def describe(mismatches):

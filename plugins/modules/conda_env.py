@@ -71,13 +71,15 @@ notes:
   - Packages not named are never removed; a spec an installed package already satisfies is not reinstalled.
   - Only the conda specs that are not satisfied are passed to C(conda install), so conda's solver
     keeps everything else as it is.
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
 attributes:
   check_mode:
     support: full
-    description: Runs C(conda create/install --dry-run --json) and returns conda's plan in RV(plan); pip is not run.
+    details: Runs C(conda create/install --dry-run --json) and returns conda's plan in RV(plan); pip is not run.
   diff_mode:
     support: full
-    description: One line per requested package, installed version before, requested spec after.
+    details: One line per requested package, installed version before, requested spec after.
 author:
   - dlstack.cdh maintainers (@dlstack-cdh)
 seealso:
@@ -161,55 +163,51 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dlstack.cdh.plugins.module_utils.command import run, find_binary
 from ansible_collections.dlstack.cdh.plugins.module_utils import package_spec, pip_env
+from ansible_collections.dlstack.cdh.plugins.module_utils.command import conda_runner
+from ansible_collections.dlstack.cdh.plugins.module_utils.errors import (
+    CommandFailed, InvalidInput, UnexpectedOutput, failure_boundary,
+)
 
-DEFAULT_CONDA_DIRS = ["/usr/anaconda/bin", "/opt/conda/bin", "/opt/miniforge3/bin", "/opt/miniconda3/bin"]
 
-
-def load_json(module, result, what):
+def load_json(result, what):
     """conda prints JSON on stdout even on failure ({"error": ..., "exception_name": ...})."""
     try:
         data = json.loads(result.stdout or "")
     except ValueError:
-        module.fail_json(msg="%s did not print JSON (rc=%d): %s" % (
+        raise UnexpectedOutput("%s did not print JSON (rc=%d): %s" % (
             what, result.rc, (result.stderr or result.stdout or "").strip()[-2000:]), cmd=result.argv)
     if result.rc != 0 or (isinstance(data, dict) and (data.get("error") or data.get("success") is False)):
         message = data.get("message") or data.get("error") if isinstance(data, dict) else None
-        module.fail_json(msg="%s failed (rc=%d): %s" % (what, result.rc, message or (result.stderr or "").strip()),
-                         exception_name=data.get("exception_name") if isinstance(data, dict) else None,
-                         cmd=result.argv)
+        raise CommandFailed("%s failed (rc=%d): %s" % (what, result.rc, message or (result.stderr or "").strip()),
+                            exception_name=data.get("exception_name") if isinstance(data, dict) else None,
+                            cmd=result.argv)
     return data
 
 
-def conda_json(module, conda, args, what):
-    # --json keeps conda from prompting and makes errors machine-readable.
-    result = run(module, [conda] + args + ["--json"], environ_update={"CONDA_ALWAYS_YES": "true"})
-    return load_json(module, result, what), result.argv
+class Conda:
+    """conda through its runner; every command with --json (no prompts, machine-readable errors)."""
 
+    def __init__(self, module, executable):
+        self.runner = conda_runner(module, executable)
 
-def resolve_prefix(module, conda, name, prefix):
-    """(prefix, exists) for a name or prefix."""
-    if prefix:
-        prefix = os.path.abspath(prefix)
-        return prefix, os.path.isdir(os.path.join(prefix, "conda-meta"))
-    info, _argv = conda_json(module, conda, ["info"], "conda info")
-    if name == "base":
-        return info["root_prefix"], True
-    for env in info.get("envs") or []:
-        if os.path.basename(env.rstrip("/")) == name and env != info.get("root_prefix"):
-            return env, os.path.isdir(os.path.join(env, "conda-meta"))
-    envs_dirs = info.get("envs_dirs") or [os.path.join(info["root_prefix"], "envs")]
-    return os.path.join(envs_dirs[0], name), False
+    def json(self, args_order, what, **values):
+        result = self.runner(args_order + " json").run(**values)
+        return load_json(result, what), result.argv
 
-
-def channel_args(channels, override):
-    args = []
-    if override:
-        args.append("--override-channels")
-    for channel in channels:
-        args += ["-c", channel]
-    return args
+    def resolve_prefix(self, name, prefix):
+        """(prefix, exists) for a name or prefix."""
+        if prefix:
+            prefix = os.path.abspath(prefix)
+            return prefix, os.path.isdir(os.path.join(prefix, "conda-meta"))
+        info, _argv = self.json("verb", "conda info", verb="info")
+        if name == "base":
+            return info["root_prefix"], True
+        for env in info.get("envs") or []:
+            if os.path.basename(env.rstrip("/")) == name and env != info.get("root_prefix"):
+                return env, os.path.isdir(os.path.join(env, "conda-meta"))
+        envs_dirs = info.get("envs_dirs") or [os.path.join(info["root_prefix"], "envs")]
+        return os.path.join(envs_dirs[0], name), False
 
 
 def transaction_plan(data):
@@ -232,6 +230,92 @@ def transaction_plan(data):
             "unlink": [short(r) for r in actions.get("UNLINK") or []]}
 
 
+def requested_specs(params):
+    """(conda requirements, pip requirements), or InvalidInput before anything runs."""
+    conda_specs = list(params["packages"])
+    if params["python"]:
+        conda_specs.insert(0, "python=%s" % params["python"])
+    try:
+        requirements = [package_spec.parse_conda(s) for s in conda_specs]
+        # pip_packages need the env's own pip, not one found on PATH.
+        if params["pip_packages"] and "pip" not in [r.key for r in requirements]:
+            requirements.append(package_spec.parse_conda("pip"))
+        package_spec.check_unique(requirements, "packages")
+    except package_spec.SpecError as exc:
+        raise InvalidInput("packages: %s" % exc)
+    return requirements, pip_env.parse_requirements(params["pip_packages"], "pip_packages")
+
+
+def remove(module, conda, result, exists):
+    if exists:
+        result["changed"] = True
+        result["diff"] = dict(before="%s\n" % result["prefix"], after="")
+        if not module.check_mode:
+            _data, result["cmd"] = conda.json("verb all yes prefix", "conda remove --all",
+                                              verb="remove", prefix=result["prefix"])
+
+
+def ensure(module, conda, result, exists, requirements, pip_requirements):
+    params = module.params
+    prefix = result["prefix"]
+    if exists:
+        listing, _argv = conda.json("verb prefix", "conda list", verb="list", prefix=prefix)
+        installed_index = package_spec.index_installed(listing)
+        todo = package_spec.unsatisfied(requirements, installed_index)
+    else:
+        installed_index = {}
+        todo = package_spec.unsatisfied(requirements, {})
+        result["created"] = True
+
+    result["installed"] = [m.requirement.raw for m in todo]
+    result["unsatisfied"] = pip_env.describe(todo)
+    before, after = pip_env.diff_lines(requirements, installed_index, todo)
+    if todo:
+        result["changed"] = True
+        verb = "install" if exists else "create"
+        # Check mode asks conda for its plan (--dry-run) rather than skipping the command.
+        data, result["cmd"] = conda.json(
+            "verb yes prefix override_channels channels dry_run specs", "conda %s" % verb,
+            verb=verb, prefix=prefix, override_channels=params["override_channels"], channels=params["channels"],
+            dry_run=module.check_mode, specs=result["installed"])
+        result["plan"] = transaction_plan(data)
+
+    # pip runs after conda so it sees the env's final python; pip's view, not conda's, decides.
+    if pip_requirements:
+        pip = pip_env.Pip(module, result["python"])
+        pip_index = {} if module.check_mode and result["created"] else pip.installed_packages()
+        pip_todo = package_spec.unsatisfied(pip_requirements, pip_index)
+        result["pip_installed"] = [m.requirement.raw for m in pip_todo]
+        result["unsatisfied"] += pip_env.describe(pip_todo)
+        pip_before, pip_after = pip_env.diff_lines(pip_requirements, pip_index, pip_todo)
+        before, after = before + pip_before, after + pip_after
+        if pip_todo:
+            result["changed"] = True
+            if not module.check_mode:
+                pip.install(result["pip_installed"], index_url=params["pip_index_url"],
+                            extra_args=params["pip_extra_args"])
+    if result["created"]:
+        before = "(no environment at %s)\n%s" % (prefix, before)
+    result["diff"] = dict(before=before, after=after)
+
+
+def run_module(module):
+    params = module.params
+    if params["override_channels"] and not params["channels"]:
+        raise InvalidInput("override_channels needs at least one channel in channels")
+    if params["state"] == "present":
+        requirements, pip_requirements = requested_specs(params)
+    conda = Conda(module, params["executable"])
+    prefix, exists = conda.resolve_prefix(params["name"], params["prefix"])
+    result = dict(changed=False, prefix=prefix, python=os.path.join(prefix, "bin", "python"), created=False,
+                  installed=[], pip_installed=[], unsatisfied=[])
+    if params["state"] == "absent":
+        remove(module, conda, result, exists)
+    else:
+        ensure(module, conda, result, exists, requirements, pip_requirements)
+    return result
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -251,86 +335,8 @@ def main():
         mutually_exclusive=[["name", "prefix"]],
         supports_check_mode=True,
     )
-    params = module.params
-    if params["override_channels"] and not params["channels"]:
-        module.fail_json(msg="override_channels needs at least one channel in channels")
-    if params["state"] == "present":
-        conda_specs = list(params["packages"])
-        if params["python"]:
-            conda_specs.insert(0, "python=%s" % params["python"])
-        try:
-            requirements = [package_spec.parse_conda(s) for s in conda_specs]
-            # pip_packages need the env's own pip, not one found on PATH.
-            if params["pip_packages"] and "pip" not in [r.key for r in requirements]:
-                requirements.append(package_spec.parse_conda("pip"))
-            package_spec.check_unique(requirements, "packages")
-        except package_spec.SpecError as exc:
-            module.fail_json(msg="packages: %s" % exc)
-        pip_requirements = pip_env.parse_requirements(module, params["pip_packages"], "pip_packages")
-
-    conda = params["executable"] or find_binary(module, "conda", DEFAULT_CONDA_DIRS)
-    if not conda or not os.access(conda, os.X_OK):
-        module.fail_json(msg="conda executable not found (looked on PATH and in %s); install Anaconda/Miniforge "
-                             "first or set executable" % ", ".join(DEFAULT_CONDA_DIRS))
-
-    prefix, exists = resolve_prefix(module, conda, params["name"], params["prefix"])
-    env_python = os.path.join(prefix, "bin", "python")
-    result = dict(changed=False, prefix=prefix, python=env_python, created=False, installed=[],
-                  pip_installed=[], unsatisfied=[])
-
-    if params["state"] == "absent":
-        if exists:
-            result["changed"] = True
-            result["diff"] = dict(before="%s\n" % prefix, after="")
-            if not module.check_mode:
-                _data, result["cmd"] = conda_json(module, conda, ["remove", "--all", "--yes", "-p", prefix],
-                                                  "conda remove --all")
-        module.exit_json(**result)
-
-    channels = channel_args(params["channels"], params["override_channels"])
-    if exists:
-        listing, _argv = conda_json(module, conda, ["list", "-p", prefix], "conda list")
-        installed_index = package_spec.index_installed(listing)
-        todo = package_spec.unsatisfied(requirements, installed_index)
-    else:
-        installed_index = {}
-        todo = package_spec.unsatisfied(requirements, {})
-        result["created"] = True
-
-    result["installed"] = [m.requirement.raw for m in todo]
-    result["unsatisfied"] = pip_env.describe(todo)
-    before, after = pip_env.diff_lines(requirements, installed_index, todo)
-    if todo:
-        result["changed"] = True
-        verb = "install" if exists else "create"
-        args = [verb, "--yes", "-p", prefix] + channels
-        if module.check_mode:
-            args.append("--dry-run")
-        args += result["installed"]
-        data, result["cmd"] = conda_json(module, conda, args, "conda %s" % verb)
-        result["plan"] = transaction_plan(data)
-
-    # pip runs after conda so it sees the env's final python; pip's view, not conda's, decides.
-    if pip_requirements:
-        if module.check_mode and result["created"]:
-            pip_index = {}
-        else:
-            pip_index = pip_env.installed_packages(module, env_python)
-        pip_todo = package_spec.unsatisfied(pip_requirements, pip_index)
-        result["pip_installed"] = [m.requirement.raw for m in pip_todo]
-        result["unsatisfied"] += pip_env.describe(pip_todo)
-        pip_before, pip_after = pip_env.diff_lines(pip_requirements, pip_index, pip_todo)
-        before, after = before + pip_before, after + pip_after
-        if pip_todo:
-            result["changed"] = True
-            if not module.check_mode:
-                extra_index = []
-                argv = pip_env.install_argv(env_python, result["pip_installed"], params["pip_index_url"],
-                                            extra_index, params["pip_extra_args"])
-                run(module, argv, check_rc=True, environ_update=pip_env.PIP_ENV, what="pip install")
-    if result["created"]:
-        before = "(no environment at %s)\n%s" % (prefix, before)
-    result["diff"] = dict(before=before, after=after)
+    with failure_boundary(module):
+        result = run_module(module)
     module.exit_json(**result)
 
 

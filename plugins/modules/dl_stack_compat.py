@@ -25,13 +25,9 @@ description:
   - Versions are strings. Quote them in YAML (V('12.10') as a bare number would become 12.1).
 author:
   - dlstack.cdh maintainers (@dlstack-cdh)
-attributes:
-  check_mode:
-    support: full
-    description: Only reads its arguments; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to diff.
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
+  - dlstack.cdh.attributes.info_module
 options:
   driver_version:
     description:

@@ -26,13 +26,15 @@ description:
   - Supports check mode and diff mode.
 author:
   - dlstack.cdh maintainers (@dlstack-cdh)
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
 attributes:
   check_mode:
     support: full
-    description: Reads the HDFS state (and downloads for comparison) but changes nothing.
+    details: Reads the HDFS state (and downloads for comparison) but changes nothing.
   diff_mode:
     support: full
-    description: Shows state, length, mode and the SHA-256 an upload would give.
+    details: Shows state, length, mode and the SHA-256 an upload would give.
 options:
   path:
     description:
@@ -151,7 +153,10 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dlstack.cdh.plugins.module_utils.command import find_binary, run
+from ansible_collections.dlstack.cdh.plugins.module_utils.command import hdfs_runner
+from ansible_collections.dlstack.cdh.plugins.module_utils.errors import (
+    CommandFailed, InvalidInput, ModuleError, UnexpectedOutput, failure_boundary,
+)
 
 # `-ls -d` prints: permissions, replication (or -), owner, group, length, date, time, path.
 _LS_RE = re.compile(
@@ -187,39 +192,38 @@ def normalize_mode(mode):
 
 
 class HdfsShell:
-    """The Hadoop file-system shell, one command per call, through module_utils.command.run."""
+    """The Hadoop file-system shell, one command per call, through its runner."""
+
+    # The options of each FsShell command, in argv order (module_utils.command.hdfs_runner).
+    COMMANDS = {
+        "-ls": "op directory paths",
+        "-put": "op force paths",
+        "-get": "op paths",
+        "-mkdir": "op parents paths",
+        "-rm": "op recursive paths",
+        "-chmod": "op mode paths",
+    }
 
     def __init__(self, module, command):
         self.module = module
-        if os.path.isabs(command):
-            if not os.access(command, os.X_OK):
-                module.fail_json(msg="hdfs_command %s is not an executable file" % command)
-            binary = command
-        else:
-            binary = find_binary(module, command)
-            if binary is None:
-                module.fail_json(
-                    msg="Hadoop client %r not found on PATH; install the HDFS client (gateway role) "
-                        "or set hdfs_command to its full path" % command)
-        subcommand = "fs" if os.path.basename(binary) == "hadoop" else "dfs"
-        self.prefix = [binary, subcommand]
+        self.runner = hdfs_runner(module, command)
         # Shown in `actions` the way the user named the command.
-        self.display_prefix = [command, subcommand]
+        self.display_prefix = [command] + self.runner.base_args
 
-    def argv(self, *args):
-        return self.prefix + list(args)
+    def command(self, op, check_rc=False, what=None):
+        return self.runner(self.COMMANDS[op], check_rc=check_rc, what=what)
 
-    def display(self, *args):
-        return self.display_prefix + list(args)
+    def display(self, op, **values):
+        return self.display_prefix + self.command(op).args(op=op, **values)
 
     def stat(self, path):
         """None when missing, else dict(type, size, mode) parsed from `-ls -d`."""
-        result = run(self.module, self.argv("-ls", "-d", path))
+        result = self.command("-ls").run(op="-ls", directory=True, paths=[path])
         if result.rc != 0:
             if _MISSING in result.stderr:
                 return None
-            self.module.fail_json(
-                msg="Cannot read %s from HDFS (rc=%d): %s" % (path, result.rc, result.stderr.strip() or result.stdout.strip()),
+            raise CommandFailed(
+                "Cannot read %s from HDFS (rc=%d): %s" % (path, result.rc, result.stderr.strip() or result.stdout.strip()),
                 rc=result.rc, cmd=result.argv, stdout=result.stdout, stderr=result.stderr)
         for line in result.stdout.splitlines():
             match = _LS_RE.match(line.strip())
@@ -227,18 +231,18 @@ class HdfsShell:
                 perms = match.group("perms")
                 kind = {"d": "directory", "l": "link"}.get(perms[0], "file")
                 return {"state": kind, "size": int(match.group("size")), "mode": perms_to_mode(perms)}
-        self.module.fail_json(msg="Unexpected `-ls -d %s` output: %r" % (path, result.stdout), cmd=result.argv)
-        return None
+        raise UnexpectedOutput("Unexpected `-ls -d %s` output: %r" % (path, result.stdout), cmd=result.argv)
 
-    def change(self, what, *args):
-        run(self.module, self.argv(*args), check_rc=True, what="%s (%s)" % (what, " ".join(self.display(*args))))
+    def change(self, what, op, **values):
+        shown = " ".join(self.display(op, **values))
+        self.command(op, check_rc=True, what="%s (%s)" % (what, shown)).run(op=op, **values)
 
     def fetch_sha256(self, path):
         target = os.path.join(self.module.tmpdir, "hdfs_file.download")
         if os.path.exists(target):
             os.unlink(target)
         # -ignoreCrc is not passed: the client verifies HDFS's block checksums while reading.
-        self.change("Download for comparison", "-get", path, target)
+        self.change("Download for comparison", "-get", paths=[path, target])
         try:
             return self.module.sha256(target)
         finally:
@@ -259,6 +263,12 @@ def main():
         required_if=[("state", "file", ["src"])],
         supports_check_mode=True,
     )
+    with failure_boundary(module):
+        result = run_module(module)
+    module.exit_json(**result)
+
+
+def run_module(module):
     params = module.params
     path = params["path"].strip()
     state = params["state"]
@@ -266,42 +276,42 @@ def main():
 
     # Validate everything before touching HDFS.
     if not path:
-        module.fail_json(msg="path must not be empty")
+        raise InvalidInput("path must not be empty")
     if mode is not None:
         if not _MODE_RE.match(mode):
-            module.fail_json(msg="mode %r is not an octal mode such as '0644' (symbolic modes are not supported)" % mode)
+            raise InvalidInput("mode %r is not an octal mode such as '0644' (symbolic modes are not supported)" % mode)
         mode = normalize_mode(mode)
         if state == "absent":
-            module.fail_json(msg="mode cannot be set with state=absent")
+            raise InvalidInput("mode cannot be set with state=absent")
     src = None
     if state == "file":
         src = os.path.abspath(params["src"])
         if not os.path.isfile(src):
-            module.fail_json(msg="src %s is not a regular file on the managed node" % src)
+            raise InvalidInput("src %s is not a regular file on the managed node" % src)
         if not os.access(src, os.R_OK):
-            module.fail_json(msg="src %s is not readable" % src)
+            raise InvalidInput("src %s is not readable" % src)
     elif params["src"]:
-        module.fail_json(msg="src is only used with state=file")
+        raise InvalidInput("src is only used with state=file")
 
     shell = HdfsShell(module, params["hdfs_command"])
     before = shell.stat(path)
     before_state = before["state"] if before else "absent"
-    plan = []  # (description, args) run in order unless in check mode
+    plan = []  # (description, FsShell command, its option values) run in order unless in check mode
     result = dict(changed=False, path=path, state=state)
 
     if state == "absent":
         if before:
-            plan.append(("Remove", ("-rm", "-r", path)))
+            plan.append(("Remove", "-rm", dict(recursive=True, paths=[path])))
         after = None
     elif state == "directory":
         if before and before_state != "directory":
-            module.fail_json(msg="%s exists and is a %s, not a directory" % (path, before_state))
+            raise ModuleError("%s exists and is a %s, not a directory" % (path, before_state))
         if not before:
-            plan.append(("Create directory", ("-mkdir", "-p", path)))
+            plan.append(("Create directory", "-mkdir", dict(parents=True, paths=[path])))
         after = {"state": "directory", "mode": before["mode"] if before else None}
     else:
         if before and before_state != "file":
-            module.fail_json(msg="%s exists and is a %s; state=file needs a file or nothing there" % (path, before_state))
+            raise ModuleError("%s exists and is a %s; state=file needs a file or nothing there" % (path, before_state))
         size = os.path.getsize(src)
         checksum = module.sha256(src)
         result.update(size=size, checksum=checksum)
@@ -320,21 +330,21 @@ def main():
             result.pop("checksum")
         if upload:
             # -put writes <path>._COPYING_ and renames it, so readers never see half a file.
-            plan.append(("Upload", ("-put", "-f", src, path)))
+            plan.append(("Upload", "-put", dict(force=True, paths=[src, path])))
         after = {"state": "file", "size": result["size"], "mode": before["mode"] if before and not upload else None}
 
     if after is not None and mode is not None and (after["mode"] != mode):
         # A fresh upload or directory gets the umask's mode: set ours whenever it might differ.
-        plan.append(("Set mode", ("-chmod", mode.lstrip("0") or "0", path)))
+        plan.append(("Set mode", "-chmod", dict(mode=mode.lstrip("0") or "0", paths=[path])))
         after["mode"] = mode
 
     if not module.check_mode:
-        for what, args in plan:
-            shell.change(what, *args)
+        for what, op, values in plan:
+            shell.change(what, op, **values)
         if after is not None and after.get("mode") is None:
             after["mode"] = (shell.stat(path) or {}).get("mode")
     result["changed"] = bool(plan)
-    result["actions"] = [shell.display(*args) for dummy, args in plan]
+    result["actions"] = [shell.display(op, **values) for dummy, op, values in plan]
     if after is not None and after.get("mode"):
         result["mode"] = after["mode"]
     if module._diff:
@@ -348,10 +358,10 @@ def main():
                     shown[key] = info[key]
             return shown
         after_view = view(after, state) if after else {"path": path, "state": "absent"}
-        if state == "file" and any(args[0] == "-put" for dummy, args in plan):
+        if state == "file" and any(op == "-put" for dummy, op, values in plan):
             after_view["sha256"] = result["checksum"]
         result["diff"] = dict(before=view(before, before_state), after=after_view)
-    module.exit_json(**result)
+    return result
 
 
 if __name__ == "__main__":

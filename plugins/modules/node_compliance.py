@@ -251,6 +251,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_state import collect_gpu_state
+from ansible_collections.dlstack.cdh.plugins.module_utils.errors import failure_boundary
 from ansible_collections.dlstack.cdh.plugins.module_utils.library_state import collect_library_state
 from ansible_collections.dlstack.cdh.plugins.module_utils.packages import query_packages
 
@@ -437,10 +438,11 @@ def main():
     if params["gpu"]:
         check_gpu(checks, params["gpu"], gpu)
 
-    libraries = collect_library_state(
-        module, names=[item["name"] for item in params["libraries"]],
-        cuda_homes=params["cuda_homes"], cudnn_include_dirs=params["cudnn_include_dirs"],
-    )
+    with failure_boundary(module):
+        libraries = collect_library_state(
+            module, names=[item["name"] for item in params["libraries"]],
+            cuda_homes=params["cuda_homes"], cudnn_include_dirs=params["cudnn_include_dirs"],
+        )
     check_libraries(checks, params["libraries"], libraries["libraries"])
     if params["cuda_version"]:
         check_cuda(checks, params["cuda_version"], libraries["cuda"])

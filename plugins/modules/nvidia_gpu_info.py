@@ -41,12 +41,8 @@ seealso:
     link: https://docs.nvidia.com/deploy/nvidia-smi/
 extends_documentation_fragment:
   - dlstack.cdh.attributes
+  - dlstack.cdh.attributes.info_module
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-    details: The module never changes anything.
   platform:
     description: Target OS/families that can be operated against.
     support: full

@@ -68,13 +68,15 @@ options:
 notes:
   - On Debian and Ubuntu C(python -m venv) needs the C(python3-venv) package (C(ensurepip)).
   - Packages not named in O(packages) are never removed.
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
 attributes:
   check_mode:
     support: full
-    description: Reports what would be created and installed; runs only C(pip list) of an existing environment.
+    details: Reports what would be created and installed; runs only C(pip list) of an existing environment.
   diff_mode:
     support: full
-    description:
+    details:
       - One line per requested package, installed version before, requested spec after,
         and one line per damaged distribution that is (or would be) reinstalled.
 author:
@@ -163,8 +165,9 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dlstack.cdh.plugins.module_utils.command import run, find_binary
 from ansible_collections.dlstack.cdh.plugins.module_utils import package_spec, pip_env
+from ansible_collections.dlstack.cdh.plugins.module_utils.command import python_runner, resolve_binary
+from ansible_collections.dlstack.cdh.plugins.module_utils.errors import CommandFailed, ModuleError, failure_boundary
 
 _VERSION_ONLY = re.compile(r"^\d+(\.\d+)*$")
 
@@ -189,41 +192,30 @@ def major_minor(text):
 
 
 def base_interpreter(module, python):
-    """Absolute path of the interpreter to build from; fails clearly when absent."""
+    """Absolute path of the interpreter to build from; CommandNotFound when absent."""
     if _VERSION_ONLY.match(python):
         python = "python%s" % python
-    if os.path.isabs(python):
-        if not os.access(python, os.X_OK):
-            module.fail_json(msg="python %s is not an executable file" % python)
-        return python
-    found = find_binary(module, python)
-    if not found:
-        module.fail_json(msg="python interpreter %r not found on PATH (install it, or give a path)" % python)
-    return found
+    return resolve_binary(module, python, what="python interpreter", hint="install it, or give a path")
 
 
 def interpreter_version(module, python):
-    result = run(module, [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                 check_rc=True, what="%s --version" % python)
-    return result.stdout.strip()
+    ctx = python_runner(module, python)("version", check_rc=True, what="%s --version" % python)
+    return ctx.run().stdout.strip()
 
 
 def create(module, base, path, system_site_packages):
-    argv = [base, "-m", "venv"]
-    if system_site_packages:
-        argv.append("--system-site-packages")
-    argv.append(path)
-    result = run(module, argv)
+    result = python_runner(module, base)("venv system_site_packages path").run(
+        system_site_packages=system_site_packages, path=path)
     if result.rc != 0:
         detail = (result.stderr or result.stdout or "").strip()
         hint = ""
         if "ensurepip" in detail or "python3-venv" in detail:
             hint = " (on Debian/Ubuntu install the python3-venv package)"
-        module.fail_json(msg="creating the virtual environment failed%s: %s" % (hint, detail),
-                         rc=result.rc, cmd=result.argv)
+        raise CommandFailed("creating the virtual environment failed%s: %s" % (hint, detail),
+                            rc=result.rc, cmd=result.argv)
 
 
-def repair(module, env_python, damaged, params):
+def repair(pip, damaged, params):
     """Reinstall damaged distributions at the version they claim, dependencies untouched.
 
     Their dist-info is moved aside first: without a RECORD pip refuses to uninstall (and so to
@@ -244,50 +236,36 @@ def repair(module, env_python, damaged, params):
         spec = "%s==%s" % (dist["name"], dist["version"])
         if spec not in specs:
             specs.append(spec)
-    argv = pip_env.install_argv(env_python, specs, params["index_url"], params["extra_index_urls"],
-                                list(params["extra_args"]) + ["--no-deps"])
-    run(module, argv, check_rc=True, environ_update=pip_env.PIP_ENV,
-        what="pip install (repairing %s)" % ", ".join(specs))
+    pip.install(specs, params["index_url"], params["extra_index_urls"], params["extra_args"], no_deps=True,
+                what="pip install (repairing %s)" % ", ".join(specs))
     for aside in asides:
         shutil.rmtree(aside)
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            python=dict(type="str", default="python3"),
-            packages=dict(type="list", elements="str", default=[]),
-            index_url=dict(type="str"),
-            extra_index_urls=dict(type="list", elements="str", default=[]),
-            extra_args=dict(type="list", elements="str", default=[]),
-            system_site_packages=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
+def run_module(module, result):
+    """Fills ``result`` in place, so a failure part-way still reports what was found."""
     params = module.params
     path = os.path.abspath(params["path"])
     env_python = os.path.join(path, "bin", "python")
-    result = dict(changed=False, path=path, python=env_python, created=False, installed=[], unsatisfied=[])
+    result.update(changed=False, path=path, python=env_python, created=False, installed=[], unsatisfied=[])
 
     cfg = read_pyvenv_cfg(path)
     if params["state"] == "absent":
         if os.path.exists(path):
             if cfg is None:
-                module.fail_json(msg="%s exists but is not a virtual environment (no pyvenv.cfg); "
-                                     "not removing it" % path, **result)
+                raise ModuleError("%s exists but is not a virtual environment (no pyvenv.cfg); "
+                                  "not removing it" % path)
             result["changed"] = True
             if module.check_mode:
                 result["diff"] = dict(before="%s\n" % path, after="")
             else:
                 shutil.rmtree(path)
                 result["diff"] = dict(before="%s\n" % path, after="")
-        module.exit_json(**result)
+        return
 
-    requirements = pip_env.parse_requirements(module, params["packages"], "packages")
+    requirements = pip_env.parse_requirements(params["packages"], "packages")
     if os.path.exists(path) and cfg is None:
-        module.fail_json(msg="%s exists but is not a virtual environment (no pyvenv.cfg)" % path, **result)
+        raise ModuleError("%s exists but is not a virtual environment (no pyvenv.cfg)" % path)
 
     base = base_interpreter(module, params["python"])
     wanted_version = interpreter_version(module, base)
@@ -307,16 +285,17 @@ def main():
 
     # A pip killed half-way leaves packages that pip list reports but that do not work: repair
     # them first. In check mode pip list then shows the versions the repair would restore.
+    pip = pip_env.Pip(module, env_python)
     damaged = [] if result["created"] else pip_env.damaged_distributions(path)
     result["repaired"] = [dict((k, d[k]) for k in ("name", "version", "problem")) for d in damaged]
     if damaged:
         result["changed"] = True
         if not module.check_mode:
-            repair(module, env_python, damaged, params)
+            repair(pip, damaged, params)
     if module.check_mode and result["created"]:
         installed_index = {}
     else:
-        installed_index = pip_env.installed_packages(module, env_python)
+        installed_index = pip.installed_packages()
     todo = package_spec.unsatisfied(requirements, installed_index)
     result["unsatisfied"] = pip_env.describe(todo)
     result["installed"] = [m.requirement.raw for m in todo]
@@ -330,21 +309,38 @@ def main():
     if todo:
         result["changed"] = True
         if not module.check_mode:
-            argv = pip_env.install_argv(env_python, result["installed"], params["index_url"],
-                                        params["extra_index_urls"], params["extra_args"])
-            run(module, argv, check_rc=True, environ_update=pip_env.PIP_ENV, what="pip install")
-            installed_index = pip_env.installed_packages(module, env_python)
+            pip.install(result["installed"], params["index_url"], params["extra_index_urls"], params["extra_args"])
+            installed_index = pip.installed_packages()
             still = package_spec.unsatisfied(requirements, installed_index)
             if still:
                 # e.g. two specs pip resolved against each other: say which, instead of a false "ok".
-                module.fail_json(msg="after pip install, still unsatisfied: %s" % "; ".join(
-                    "%s (%s)" % (m.requirement.raw, m.reason) for m in still), **result)
+                raise ModuleError("after pip install, still unsatisfied: %s" % "; ".join(
+                    "%s (%s)" % (m.requirement.raw, m.reason) for m in still))
     if not module.check_mode:
         result["python_version"] = interpreter_version(module, env_python)
         result["packages"] = dict(
             (r.name, installed_index[r.key]["version"]) for r in requirements if r.key in installed_index)
     else:
         result["packages"] = {}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            python=dict(type="str", default="python3"),
+            packages=dict(type="list", elements="str", default=[]),
+            index_url=dict(type="str"),
+            extra_index_urls=dict(type="list", elements="str", default=[]),
+            extra_args=dict(type="list", elements="str", default=[]),
+            system_site_packages=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    result = {}
+    with failure_boundary(module, result):
+        run_module(module, result)
     module.exit_json(**result)
 
 

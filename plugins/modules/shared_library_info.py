@@ -67,13 +67,9 @@ options:
     description: Directory of C(*.conf) files naming library directories for C(ldconfig).
     type: path
     default: /etc/ld.so.conf.d
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode runs it unchanged.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
+  - dlstack.cdh.attributes.info_module
 notes:
   - The cache lists what C(ldconfig) last saw. A library installed without running C(ldconfig)
     is not in it; C(stale_ld_so_conf_dirs) and C(missing) help spot that.
@@ -247,6 +243,7 @@ stale_ld_so_conf_dirs:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.dlstack.cdh.plugins.module_utils.errors import failure_boundary
 from ansible_collections.dlstack.cdh.plugins.module_utils.library_state import collect_library_state
 
 
@@ -263,7 +260,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.exit_json(changed=False, **collect_library_state(module, **module.params))
+    with failure_boundary(module):
+        state = collect_library_state(module, **module.params)
+    module.exit_json(changed=False, **state)
 
 
 if __name__ == "__main__":

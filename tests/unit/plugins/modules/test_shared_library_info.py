@@ -269,6 +269,24 @@ class TestBinariesAndConf(SharedLibraryInfoCase):
             absent: {"ok": False, "missing": [], "dynamic": None, "error": "file does not exist"},
         })
 
+    def test_ldd_runs_in_the_c_locale_whatever_the_node_uses(self):
+        # ldd prints "not a dynamic executable" through gettext; the match above needs the C text.
+        text = self.write(os.path.join(self.tmp, "hostname"), "box\n")
+        environments = []
+
+        def run_command(module, argv, environ_update=None, **kwargs):
+            if os.path.basename(argv[0]) == "locale":  # AnsibleModule itself, checking the unknown de_DE
+                return 0, "C\nC.utf8\nPOSIX\n", ""
+            environments.append(environ_update)
+            return 1, "", fixture_text("ldd", "ldd-not-elf.txt")
+
+        with set_module_args(self.args(binaries=[text])), patch.dict(os.environ, {"LANGUAGE": "de", "LC_ALL": "de_DE.UTF-8"}):
+            with patch.object(basic.AnsibleModule, "run_command", autospec=True, side_effect=run_command):
+                with self.assertRaises(AnsibleExitJson) as ctx:
+                    shared_library_info.main()
+        self.assertEqual(environments, [{"LANGUAGE": "C", "LC_ALL": "C"}])
+        self.assertEqual(ctx.exception.result["binaries"][text]["error"], "not a dynamic executable")
+
     def test_ldd_error_is_reported_per_binary(self):
         prog = self.write(os.path.join(self.tmp, "prog"), b"\x7fELF")
         result = self.run_module(self.args(binaries=[prog]), answers={(prog,): (1, "", "ldd: prog: Permission denied\n")})
