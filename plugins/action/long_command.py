@@ -75,14 +75,14 @@ class ActionModule(ActionBase):
         res = self._low_level_execute_command(cmd)
         return res.get("stdout", "") if res.get("rc") == 0 else ""
 
-    def _progress(self, args, state):
+    def _progress(self, args, state, now):
         """One short text that says how far the command got."""
         if args["progress_path"]:
             out = self._remote_text("du -sb -- %s 2>/dev/null" % shlex.quote(args["progress_path"]))
             fields = out.split()
             if not fields or not fields[0].isdigit():
                 return "%s: nothing yet" % args["progress_path"]
-            now, count = time.monotonic(), int(fields[0])
+            count = int(fields[0])
             rate = ""
             if state.get("bytes") is not None and now > state["at"]:
                 rate = ", %s/s" % size(max(0, count - state["bytes"]) / (now - state["at"]))
@@ -139,14 +139,15 @@ class ActionModule(ActionBase):
                     break
                 if status.get("failed"):
                     raise AnsibleActionFail("lost track of %s (job %s): %s" % (label, jid, status.get("msg", "")))
-                elapsed = time.monotonic() - start
+                now = time.monotonic()
+                elapsed = now - start
                 if elapsed > args["timeout"] + GRACE:
                     raise AnsibleActionFail("%s still runs after %s (timeout %d s); log: %s"
                                             % (label, duration(elapsed), args["timeout"], args["log"]))
-                progress = "(output hidden: no_log)" if self._task.no_log else self._progress(args, state)
-                if progress != printed or time.monotonic() - last_print >= MAX_SILENCE:
+                progress = "(output hidden: no_log)" if self._task.no_log else self._progress(args, state, now)
+                if progress != printed or now - last_print >= MAX_SILENCE:
                     display.display("%s [%s] %s, %s: %s" % (MODULE, host, label, duration(elapsed), progress))
-                    printed, last_print = progress, time.monotonic()
+                    printed, last_print = progress, now
             self._status(jid, async_dir, task_vars, mode="cleanup")
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)

@@ -184,19 +184,20 @@ def run_logged(argv, chdir, log, timeout):
     return rc, int(time.monotonic() - start), timed_out
 
 
+# plugins/action/long_command.py validates the same options (a unit test keeps them equal).
+ARGUMENT_SPEC = dict(
+    argv=dict(type="list", elements="str", required=True),
+    chdir=dict(type="path"),
+    log=dict(type="path", required=True),
+    timeout=dict(type="int", default=3600),
+    poll=dict(type="int", default=15),
+    progress_path=dict(type="path"),
+    tail_lines=dict(type="int", default=20),
+)
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            argv=dict(type="list", elements="str", required=True),
-            chdir=dict(type="path"),
-            log=dict(type="path", required=True),
-            timeout=dict(type="int", default=3600),
-            poll=dict(type="int", default=15),
-            progress_path=dict(type="path"),
-            tail_lines=dict(type="int", default=20),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     argv, log, chdir = module.params["argv"], module.params["log"], module.params["chdir"]
     result = dict(cmd=argv, log=log, changed=True)
     if not argv:
