@@ -10,11 +10,11 @@ module: long_command
 short_description: Run a long command (a build, a large download or install) and show its progress while it runs
 version_added: "0.2.0"
 description:
-  - Runs O(argv) on the target in the background (Ansible's async machinery) with its output going to O(log), and polls
+  - "Runs O(argv) on the target in the background (Ansible's async machinery) with its output going to O(log), and polls
     it every O(poll) seconds. At least once a minute the controller prints one status line per host, for example
-    C(dlstack.cdh.long_command [node1] make -j2 all, 4m10s: [ 61%] Building CXX object src/caffe/layers/conv_layer.o),
+    C(dlstack.cdh.long_command [node1] make -j2 all, 4m10s: CXX src/caffe/layers/conv_layer.cpp),
     made of the last line of O(log) or, with O(progress_path), the bytes that path holds and how fast they grow.
-    There is no retry counter and nothing that reads as a failure while the command runs.
+    There is no retry counter and nothing that reads as a failure while the command runs."
   - When the command exits non-zero or runs longer than O(timeout), the task fails with the rc and the last O(tail_lines)
     lines of O(log); the log stays on the target.
   - The task always reports a change when the command runs; decide whether it must run with C(when) (for example from

@@ -57,13 +57,13 @@ options:
     default: []
   files:
     description:
-      - Single files to include under a name of your choice, as C({name: path}); symbolic links are followed. For inputs whose
+      - Single files to include under a name of your choice, as a dictionary of name to path; symbolic links are followed. For inputs whose
         place in the digest differs from their place on the host (a build context, for example).
       - Each must be a regular file; missing ones fail the module (all are listed) unless O(allow_missing=true).
     type: dict
     default: {}
   contents:
-    description: Generated text to include, as C({name: text}); the text is hashed as UTF-8.
+    description: Generated text to include, as a dictionary of name to text; the text is hashed as UTF-8.
     type: dict
     default: {}
   settings:
