@@ -41,6 +41,7 @@ attributes:
     support: none
   platform:
     description: Target platforms.
+    support: full
     platforms: posix
 extends_documentation_fragment:
   - dlstack.cdh.attributes

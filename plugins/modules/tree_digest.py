@@ -44,7 +44,7 @@ options:
         to include. A file is named by its path relative to O(root), or by its absolute path when it is outside O(root).
       - A path that does not exist fails the module unless O(allow_missing=true).
     type: list
-    elements: str
+    elements: path
     default: []
   excludes:
     description:
@@ -83,7 +83,7 @@ options:
       - Paths or glob patterns (relative to O(root)) that a finished build leaves behind; RV(current) is false while one of
         them matches nothing, so a deleted output is rebuilt even with an unchanged stamp.
     type: list
-    elements: str
+    elements: path
     default: []
   stamp:
     description: File holding the digest of the last build (one line).
@@ -240,7 +240,6 @@ class TreeDigest(object):
         self.missing = []
 
     def resolve(self, path):
-        path = os.path.expanduser(path)
         if not os.path.isabs(path) and self.root:
             path = os.path.join(self.root, path)
         return os.path.normpath(path)
@@ -406,13 +405,13 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             root=dict(type="path"),
-            paths=dict(type="list", elements="str", default=[]),
+            paths=dict(type="list", elements="path", default=[]),
             excludes=dict(type="list", elements="str", default=[]),
             files=dict(type="dict", default={}),
             contents=dict(type="dict", default={}),
             settings=dict(type="dict", default={}),
             allow_missing=dict(type="bool", default=False),
-            outputs=dict(type="list", elements="str", default=[]),
+            outputs=dict(type="list", elements="path", default=[]),
             stamp=dict(type="path"),
             write_stamp=dict(type="bool", default=False),
         ),
