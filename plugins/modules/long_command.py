@@ -1,0 +1,226 @@
+#!/usr/bin/python
+# Copyright: dlstack.cdh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: long_command
+short_description: Run a long command (a build, a large download or install) and show its progress while it runs
+version_added: "0.2.0"
+description:
+  - "Runs O(argv) on the target in the background (Ansible's async machinery) with its output going to O(log), and polls
+    it every O(poll) seconds. At least once a minute the controller prints one status line per host, for example
+    C(dlstack.cdh.long_command [node1] make -j2 all, 4m10s: CXX src/caffe/layers/conv_layer.cpp),
+    made of the last line of O(log) or, with O(progress_path), the bytes that path holds and how fast they grow.
+    There is no retry counter and nothing that reads as a failure while the command runs."
+  - When the command exits non-zero or runs longer than O(timeout), the task fails with the rc and the last O(tail_lines)
+    lines of O(log); the log stays on the target.
+  - The task always reports a change when the command runs; decide whether it must run with C(when) (for example from
+    M(dlstack.cdh.tree_digest)).
+  - Do not set the task keywords C(async) and C(poll); O(timeout) and O(poll) replace them. The task's C(environment)
+    applies to the command.
+  - "To adopt it for another long step: replace C(ansible.builtin.command) + C(async)/C(poll) (or C(poll: 0) + an
+    C(async_status) retry loop) by this action with the same argv, chdir and environment, a log path next to the
+    step's other files and a timeout; for downloads or C(pip install), O(progress_path) (the target file or
+    directory) shows bytes instead of the log's last line."
+author:
+  - dlstack.cdh maintainers (@dlstack-cdh)
+attributes:
+  action:
+    description: Runs as an action plugin on the controller, which starts the module asynchronously on the target.
+    support: full
+  async:
+    description: Starts itself asynchronously; the C(async) and C(poll) task keywords are refused.
+    support: none
+  check_mode:
+    support: full
+    details: In check mode nothing runs; the task reports the change the real run would make.
+  diff_mode:
+    support: none
+  platform:
+    description: Target platforms.
+    support: full
+    platforms: posix
+extends_documentation_fragment:
+  - dlstack.cdh.attributes
+options:
+  argv:
+    description: The command and its arguments, as a list (no shell).
+    type: list
+    elements: str
+    required: true
+  chdir:
+    description: Directory to run the command in.
+    type: path
+  log:
+    description:
+      - File on the target that receives the command's stdout and stderr (truncated at the start). Its directory must exist.
+    type: path
+    required: true
+  timeout:
+    description: Seconds the command may run; then it (and every process it started) is killed and the task fails.
+    type: int
+    default: 3600
+  poll:
+    description:
+      - Seconds between checks on the command (1-60). A status line is printed when the progress changed since the last one,
+        and at least every 60 seconds.
+    type: int
+    default: 15
+  progress_path:
+    description:
+      - A file or directory whose size is the progress (a download, an environment being installed); the status line then
+        shows its size and growth instead of the log's last line.
+    type: path
+  tail_lines:
+    description: How many lines of the end of O(log) the result (and a failure message) carries.
+    type: int
+    default: 20
+notes:
+  - Interrupting the play leaves the command running on the target, as with any async task; its log shows how far it got.
+  - The status lines are printed by the controller as the play runs (any stdout callback); they are not part of the result.
+seealso:
+  - module: ansible.builtin.command
+  - module: ansible.builtin.async_status
+  - module: dlstack.cdh.tree_digest
+"""
+
+EXAMPLES = r"""
+- name: Build Caffe, printing the build log's last line as it goes
+  dlstack.cdh.long_command:
+    argv: [make, -j4, all, distribute]
+    chdir: /opt/dlstack/src/caffe
+    log: /opt/dlstack/src/caffe/.dlstack-make.log
+    timeout: 7200
+  when: not caffe_inputs.current
+
+- name: Install a large pip requirement set, showing how much the environment has grown
+  dlstack.cdh.long_command:
+    argv: [/usr/anaconda/envs/tf/bin/python, -m, pip, install, -r, /tmp/requirements.txt]
+    log: /var/log/dlstack-pip-tf.log
+    progress_path: /usr/anaconda/envs/tf
+    timeout: 3600
+  environment:
+    PIP_INDEX_URL: https://pypi.example.internal/simple
+"""
+
+RETURN = r"""
+rc:
+  description: Exit status of the command.
+  returned: when the command ran
+  type: int
+  sample: 0
+cmd:
+  description: The command that ran.
+  returned: always
+  type: list
+  elements: str
+  sample: [make, -j2, all, distribute]
+log:
+  description: Path of the log file on the target.
+  returned: always
+  type: str
+  sample: /opt/dlstack/src/caffe/.dlstack-make.log
+log_tail:
+  description: The last O(tail_lines) lines of the log.
+  returned: when the command ran
+  type: list
+  elements: str
+  sample: ["make[1]: Leaving directory '/opt/dlstack/src/caffe'"]
+elapsed:
+  description: Seconds the command ran.
+  returned: when the command ran
+  type: int
+  sample: 612
+timed_out:
+  description: Whether the command was killed because it ran longer than O(timeout).
+  returned: when the command ran
+  type: bool
+  sample: false
+"""
+
+import os
+import signal
+import subprocess
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native
+
+
+def log_tail(path, lines):
+    """The last ``lines`` lines of ``path`` (reads at most 64 KiB from the end)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 65536))
+            data = handle.read()
+    except (IOError, OSError):
+        return []
+    text = to_native(data, errors="surrogate_or_replace").replace("\r", "\n")
+    return [line for line in text.splitlines() if line.strip()][-lines:] if lines > 0 else []
+
+
+def run_logged(argv, chdir, log, timeout):
+    """Run argv with stdout+stderr in ``log``; kill its process group after ``timeout`` s."""
+    start = time.monotonic()
+    with open(log, "wb") as out:
+        # A session of its own: a timeout kills make's (or pip's) children too.
+        proc = subprocess.Popen([to_bytes(a) for a in argv], cwd=chdir, stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        timed_out = False
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                rc = proc.wait()
+    return rc, int(time.monotonic() - start), timed_out
+
+
+# plugins/action/long_command.py validates the same options (a unit test keeps them equal).
+ARGUMENT_SPEC = dict(
+    argv=dict(type="list", elements="str", required=True),
+    chdir=dict(type="path"),
+    log=dict(type="path", required=True),
+    timeout=dict(type="int", default=3600),
+    poll=dict(type="int", default=15),
+    progress_path=dict(type="path"),
+    tail_lines=dict(type="int", default=20),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    argv, log, chdir = module.params["argv"], module.params["log"], module.params["chdir"]
+    result = dict(cmd=argv, log=log, changed=True)
+    if not argv:
+        module.fail_json(msg="argv is empty", **result)
+    if module.check_mode:
+        module.exit_json(msg="would run %s" % " ".join(argv), **result)
+    if chdir and not os.path.isdir(chdir):
+        module.fail_json(msg="chdir %s is not a directory" % chdir, **result)
+    if not os.path.isdir(os.path.dirname(log) or "."):
+        module.fail_json(msg="the directory of log %s does not exist" % log, **result)
+    try:
+        rc, elapsed, timed_out = run_logged(argv, chdir, log, module.params["timeout"])
+    except OSError as exc:
+        module.fail_json(msg="cannot run %s: %s" % (argv[0], to_native(exc)), **result)
+    tail = log_tail(log, module.params["tail_lines"])
+    result.update(rc=rc, elapsed=elapsed, timed_out=timed_out, log_tail=tail)
+    if timed_out or rc != 0:
+        why = "timed out after %d s" % elapsed if timed_out else "failed (rc=%d) after %d s" % (rc, elapsed)
+        module.fail_json(msg="%s %s; last lines of %s:\n%s" % (argv[0], why, log, "\n".join(tail) or "(empty)"),
+                         **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
