@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from tests.unit.roles.test_gpu_stack_roles import ANSIBLE_PLAYBOOK, HERE, MIRROR, _facts, _run
+from ansible_collections.dlstack.cdh.tests.unit.roles.test_gpu_stack_roles import ANSIBLE_PLAYBOOK, HERE, MIRROR, _env, _facts, _run
 
 pytestmark = pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible-playbook is not installed")
 
@@ -160,7 +163,7 @@ HOLD = """\
         name: dlstack.cdh._common
         tasks_from: hold
       vars:
-        _common_hold_names: [dlstack-test-installed, dlstack-test-not-installed]
+        _common_hold_names: [bash, dlstack-test-not-installed]
         _common_hold_pkg_mgr: apt
         _common_hold_state: "{{ test_state }}"
 """
@@ -168,8 +171,9 @@ HOLD = """\
 
 @pytest.mark.parametrize("state", ["held", "released"])
 def test_apt_hold_in_check_mode_touches_only_installed_packages(tmp_path, state):
-    # dpkg_selections only reads the selections in check mode; neither package exists on this host.
-    packages = {"dlstack-test-installed": [{"name": "dlstack-test-installed", "version": "1.0", "source": "apt"}]}
+    # dpkg_selections only reads the selections in check mode. bash is installed on this host (and
+    # dpkg_selections refuses a package dpkg does not know); the other name is not.
+    packages = {"bash": [{"name": "bash", "version": "5.2.15-2+b7", "source": "apt"}]}
     rc, output, _ = _play(
         tmp_path,
         "    - name: Known packages\n      ansible.builtin.set_fact:\n"
@@ -177,7 +181,7 @@ def test_apt_hold_in_check_mode_touches_only_installed_packages(tmp_path, state)
         {"test_state": state, "test_packages": packages}, check=True)
     assert rc == 0, output
     selections = output.split("TASK [dlstack.cdh._common : Hold | Set the dpkg selections]")[1].split("TASK [")[0]
-    assert "(item=dlstack-test-installed)" in selections
+    assert "(item=bash)" in selections
     assert "dlstack-test-not-installed" not in selections
 
 
@@ -225,3 +229,43 @@ def test_os_vars_fallback_does_not_widen_the_supported_els(tmp_path):
     rc, output, data = _play(tmp_path, OS_VARS, {"test_facts": _facts("Rocky", "10.0", "RedHat")})
     assert rc == 2, output
     assert "cudnn supports Debian 12/13, Ubuntu 22.04/24.04 and EL 7/8/9; Rocky 10.0 is not one of them." in output
+
+
+DOUBLES = HERE / "doubles"
+
+
+def _hold_rpm(tmp_path, pkg_mgr, state, names):
+    record = tmp_path / "record.jsonl"
+    playbook = tmp_path / "hold.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n" + HOLD.replace(
+            "[bash, dlstack-test-not-installed]", "\"{{ test_names }}\"").replace(
+            "_common_hold_pkg_mgr: apt", "_common_hold_pkg_mgr: \"{{ test_pkg_mgr }}\""))
+    env = _env(tmp_path)
+    # The doubles first: community.general's versionlock modules and a package manager for
+    # ansible.builtin.package, as this host has neither dnf nor yum.
+    env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join([str(DOUBLES), env["ANSIBLE_COLLECTIONS_PATH"]])
+    env["DLSTACK_TEST_RECORD"] = str(record)
+    variables = {"test_names": names, "test_pkg_mgr": pkg_mgr, "test_state": state,
+                 "ansible_package_use": "dlstack_test.doubles.package_record", "ansible_python_interpreter": sys.executable}
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_text(json.dumps(variables))
+    result = subprocess.run([ANSIBLE_PLAYBOOK, "-i", "localhost,", "-e", "@%s" % vars_file, str(playbook)],
+                            env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [json.loads(line) for line in record.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("pkg_mgr, plugin, module", [
+    ("dnf", "python3-dnf-plugin-versionlock", "dnf_versionlock"),
+    ("yum", "yum-plugin-versionlock", "yum_versionlock"),
+])
+@pytest.mark.parametrize("state, lock_state", [("held", "present"), ("released", "absent")])
+def test_rpm_hold_installs_the_plugin_then_sets_every_lock_with_the_module(tmp_path, pkg_mgr, plugin, module,
+                                                                           state, lock_state):
+    # nvidia_driver's locks for a pinned driver: name-version patterns.
+    names = ["nvidia-driver-cuda-libs-535.183.01*", "nvidia-driver-535.183.01*"]
+    calls = _hold_rpm(tmp_path, pkg_mgr, state, names)
+    assert [call["module"] for call in calls] == ["package", module]
+    assert calls[0]["name"] == [plugin] and calls[0]["state"] == "present"
+    assert calls[1]["name"] == names and calls[1]["state"] == lock_state
