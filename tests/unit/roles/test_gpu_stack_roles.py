@@ -92,7 +92,7 @@ def _facts(distribution, version, os_family, release=""):
 def _plan(tmp_path, facts, **role_vars):
     out = tmp_path / "out"
     out.mkdir()
-    extra = {"test_facts": facts, "out_dir": str(out), "_nvidia_driver_yum_reposdir": str(out)}
+    extra = {"test_facts": facts, "out_dir": str(out), "_common_yum_reposdir": str(out)}
     extra.update(role_vars)
     result = _run(tmp_path, HERE / "playbooks" / "plan.yml", extra)
     assert result.returncode == 0, result.stdout + result.stderr
