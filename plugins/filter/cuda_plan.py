@@ -90,11 +90,9 @@ def cuda_plan(role_vars):
     distro_home = _scalar("distro_home", role_vars.get("distro_home")).rstrip("/")
     ld_so_conf_dir = (_scalar("ld_so_conf_dir", role_vars.get("ld_so_conf_dir"))
                       or DEFAULT_LD_SO_CONF_DIR).rstrip("/")
-    if method == "distro" and not distro_home:
-        raise AnsibleFilterError("cuda_plan: cuda_method distro needs distro_home (the OS's toolkit home)")
-
     link = local_prefix + "/cuda"
     if method == "distro":
+        # Empty where the OS ships no toolkit; the cuda role refuses that case with its own message.
         homes = dict((version, distro_home) for version in versions)
         home = distro_home
     else:
