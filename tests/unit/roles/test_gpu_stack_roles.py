@@ -334,6 +334,22 @@ def test_runfile_installed_version_is_the_library_file_in_a_container(tmp_path):
     assert state["installed_version"] == "535.183.01"
 
 
+@pytest.mark.parametrize("pin, packages, exported", [
+    # Unpinned: the cuda role checks against what is installed, not the loaded module.
+    ("", {"nvidia-smi": [{"version": "535.183.01-1~deb12u1"}]}, "535.183.01"),
+    # Pinned: the pin, also before a first install.
+    ("535.183.01", {}, "535.183.01"),
+    # Unpinned and nothing installed yet: not known, the cuda role reads the host itself.
+    ("", {}, ""),
+])
+def test_the_driver_version_is_exported_for_the_cuda_role(tmp_path, pin, packages, exported):
+    state = _driver_state(
+        tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"), _gpu_info("535.104.05"),
+        packages=packages, nvidia_driver_version=pin,
+    )[0]
+    assert state["exported_version"] == exported
+
+
 @pytest.mark.parametrize("module_conf_changed, pending", [(False, False), (True, True)])
 def test_changed_module_options_make_a_reboot_pending(tmp_path, module_conf_changed, pending):
     state = _driver_state(
