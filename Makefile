@@ -84,8 +84,19 @@ molecule: setup
 reliability: setup
 	$(BIN)/pytest -v -p no:cacheprovider tests/reliability $(RELIABILITY_ARGS)
 
+# The built tarball must hold the collection, its LICENSE, and none of the
+# development files galaxy.yml's build_ignore lists (demo/ copies CA certificates).
+COLLECTION_TARBALL = dlstack-cdh-$(shell sed -n 's/^version: *//p' galaxy.yml).tar.gz
+COLLECTION_FORBIDDEN := ^(\.ansible-lint|\.yamllint|\.gitignore|ansible\.cfg|Makefile|requirements\.txt|(\.ansible|\.cache|\.ci|\.config|\.venv|ansible_collections|benchmarks|demo|molecule|scripts|tests)(/.*)?)$$|\.log$$|(^|/)demo\.yml$$
 collection: venv
+	rm -f $(COLLECTION_TARBALL)
 	$(BIN)/ansible-galaxy collection build --force --output-path .
+	@mkdir -p .cache && tar -tzf $(COLLECTION_TARBALL) | sed 's#/$$##' > .cache/collection-files.txt
+	@for f in MANIFEST.json FILES.json LICENSE README.md playbooks/site.yml; do \
+	  grep -qx "$$f" .cache/collection-files.txt || { echo "$(COLLECTION_TARBALL) lacks $$f"; exit 1; }; done
+	@if grep -E '$(COLLECTION_FORBIDDEN)' .cache/collection-files.txt; then \
+	  echo "$(COLLECTION_TARBALL) holds the development files above (galaxy.yml build_ignore)"; exit 1; fi
+	@echo "$(COLLECTION_TARBALL): $$(wc -l < .cache/collection-files.txt) entries, no development files"
 
 # Proves the execution environment definition resolves (build context only: no
 # base image can be pulled here).

@@ -24,5 +24,5 @@ INV
 # The example inventory's GPU worker settings; pip in venvs uses the system CA bundle.
 .venv/bin/ansible-playbook -i "$inventory" -e @playbooks/inventory/example/group_vars/gpu_workers.yml \
   -e '{"anaconda_env_pip_extra_args": ["--cert", "/etc/ssl/certs/ca-certificates.crt"]}' \
-  playbooks/demo.yml "$@"
+  demo/demo.yml "$@"
 echo "[demo] done; remove the container with: podman rm -f $name"

@@ -2,7 +2,7 @@
 
 import json
 
-testinfra_hosts = ["ansible://dlstack-python_env-conda"]
+testinfra_hosts = ["ansible://python_env_conda"]
 
 
 def test_conda_manager_state(host):

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-testinfra_hosts = ["ansible://dlstack-python_env"]
+testinfra_hosts = ["ansible://python_env_venv"]
 
 PREFIX = "/usr/anaconda/envs/tensorflow"
 PYTHON = PREFIX + "/bin/python"
