@@ -17,18 +17,10 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible_collections.dlstack.cdh.plugins.module_utils.long_command import ARGUMENT_SPEC
 
 display = Display()
 
-ARGUMENT_SPEC = dict(
-    argv=dict(type="list", elements="str", required=True),
-    chdir=dict(type="path"),
-    log=dict(type="path", required=True),
-    timeout=dict(type="int", default=3600),
-    poll=dict(type="int", default=15),
-    progress_path=dict(type="path"),
-    tail_lines=dict(type="int", default=20),
-)
 
 MODULE = "dlstack.cdh.long_command"
 # A status line at least this often, even when the progress did not change.

@@ -148,6 +148,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible_collections.dlstack.cdh.plugins.module_utils.long_command import ARGUMENT_SPEC
 
 
 def log_tail(path, lines):
@@ -183,18 +184,6 @@ def run_logged(argv, chdir, log, timeout):
                 os.killpg(proc.pid, signal.SIGKILL)
                 rc = proc.wait()
     return rc, int(time.monotonic() - start), timed_out
-
-
-# plugins/action/long_command.py validates the same options (a unit test keeps them equal).
-ARGUMENT_SPEC = dict(
-    argv=dict(type="list", elements="str", required=True),
-    chdir=dict(type="path"),
-    log=dict(type="path", required=True),
-    timeout=dict(type="int", default=3600),
-    poll=dict(type="int", default=15),
-    progress_path=dict(type="path"),
-    tail_lines=dict(type="int", default=20),
-)
 
 
 def main():

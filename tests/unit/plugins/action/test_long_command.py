@@ -16,7 +16,6 @@ from unittest.mock import MagicMock, patch
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.dlstack.cdh.plugins.action import long_command as action
-from ansible_collections.dlstack.cdh.plugins.modules import long_command as module
 
 
 class FakeTarget(object):
@@ -137,6 +136,3 @@ class TestLongCommandAction(unittest.TestCase):
         with self.assertRaises(AnsibleActionFail):
             self.run_plugin(plugin, [])
         self.assertEqual(target.calls, [])
-
-    def test_action_and_module_accept_the_same_options(self):
-        self.assertEqual(action.ARGUMENT_SPEC, module.ARGUMENT_SPEC)
