@@ -142,12 +142,10 @@ timed_out:
 """
 
 import os
-import signal
-import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.dlstack.cdh.plugins.module_utils.long_command import ARGUMENT_SPEC
 
 
@@ -165,25 +163,25 @@ def log_tail(path, lines):
     return [line for line in text.splitlines() if line.strip()][-lines:] if lines > 0 else []
 
 
-def run_logged(argv, chdir, log, timeout):
-    """Run argv with stdout+stderr in ``log``; kill its process group after ``timeout`` s."""
+def run_logged(module, argv, chdir, log, timeout):
+    """Run argv with stdout+stderr in ``log``; end its whole process group after ``timeout`` s."""
+    # coreutils timeout puts the command in a process group of its own and signals all of it,
+    # so make's (or pip's) children end too; the shell only redirects, exec leaves argv itself.
+    wrapper = [module.get_bin_path("timeout", required=True), "--kill-after=30", "%ds" % timeout,
+               "sh", "-c", 'exec "$@" >"$0" 2>&1 </dev/null', log] + argv
     start = time.monotonic()
-    with open(log, "wb") as out:
-        # A session of its own: a timeout kills make's (or pip's) children too.
-        proc = subprocess.Popen([to_bytes(a) for a in argv], cwd=chdir, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        timed_out = False
-        try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                rc = proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                rc = proc.wait()
-    return rc, int(time.monotonic() - start), timed_out
+    rc, _out, _err = module.run_command(wrapper, cwd=chdir)
+    elapsed = int(time.monotonic() - start)
+    # 124: the command ended on SIGTERM at the timeout; 137: it needed the SIGKILL 30 s later.
+    timed_out = rc in (124, 137) and elapsed >= timeout
+    return rc, elapsed, timed_out
+
+
+def executable(module, name):
+    """The path argv[0] runs as, or None when there is none."""
+    if os.sep in name:
+        return name if os.path.isfile(name) and os.access(name, os.X_OK) else None
+    return module.get_bin_path(name)
 
 
 def main():
@@ -198,10 +196,9 @@ def main():
         module.fail_json(msg="chdir %s is not a directory" % chdir, **result)
     if not os.path.isdir(os.path.dirname(log) or "."):
         module.fail_json(msg="the directory of log %s does not exist" % log, **result)
-    try:
-        rc, elapsed, timed_out = run_logged(argv, chdir, log, module.params["timeout"])
-    except OSError as exc:
-        module.fail_json(msg="cannot run %s: %s" % (argv[0], to_native(exc)), **result)
+    if not executable(module, argv[0]):
+        module.fail_json(msg="cannot run %s: no such executable" % argv[0], **result)
+    rc, elapsed, timed_out = run_logged(module, argv, chdir, log, module.params["timeout"])
     tail = log_tail(log, module.params["tail_lines"])
     result.update(rc=rc, elapsed=elapsed, timed_out=timed_out, log_tail=tail)
     if timed_out or rc != 0:
