@@ -23,8 +23,9 @@ if [ -f "$sources" ] && ! grep -q 'non-free' "$sources"; then
 fi
 
 needed=()
-# libnvidia-ml1 (non-free) lets the unit tests load the real NVML library too.
-for pkg in podman runc debootstrap uidmap slirp4netns fuse-overlayfs rsync make git shellcheck libnvidia-ml1; do
+# libnvidia-ml1 (non-free) lets the unit tests load the real NVML library too; maven and the JDK
+# resolve the test Hadoop cluster's jars (scripts/hadoop-cluster.sh).
+for pkg in podman runc debootstrap uidmap slirp4netns fuse-overlayfs rsync make git shellcheck libnvidia-ml1 maven default-jdk-headless; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || needed+=("$pkg")
 done
 if [ ${#needed[@]} -gt 0 ]; then

@@ -1,6 +1,6 @@
 # Copyright: dlstack.cdh contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Compatibility check of driver / CUDA / cuDNN / TensorFlow / Python / Caffe versions.
+"""Compatibility check of driver / CUDA / cuDNN / TensorFlow / tensorflow-io / Python / Caffe versions.
 
 One implementation for the dlstack.cdh.dl_stack_compat module and filter. It only reads the
 published tables in compat_data.py; every verdict carries a sentence with the numbers it used.
@@ -21,6 +21,7 @@ INPUT_KEYS = (
     "cuda_version",
     "cudnn_version",
     "tensorflow_version",
+    "tensorflow_io_version",
     "python_version",
     "caffe_version",
     "protobuf_version",
@@ -293,6 +294,42 @@ def check_tensorflow_python(v):
     return INCOMPATIBLE, "%s; %s is outside" % (head, py_text)
 
 
+def tensorflow_io_row(tfio):
+    """The TENSORFLOW_IO row of a parsed tensorflow-io version (by major.minor: every release of a
+    minor series targets the same TensorFlow), or None."""
+    for row in data.TENSORFLOW_IO:
+        if _mm(parse_version(row[0])) == _mm(tfio):
+            return row
+    return None
+
+
+def _tfio_for(tf):
+    return [r[0] for r in data.TENSORFLOW_IO if parse_version(r[1]) == _mm(tf)]
+
+
+def check_tensorflow_tensorflow_io(v):
+    tf_text, tf = v["tensorflow_version"]
+    tfio_text, tfio = v["tensorflow_io_version"]
+    row = tensorflow_io_row(tfio)
+    if row is None:
+        return UNKNOWN, "tensorflow-io %s is not in the compatibility table (known: %s to %s)" % (
+            tfio_text, data.TENSORFLOW_IO[-1][0], data.TENSORFLOW_IO[0][0])
+    head = "tensorflow-io %s is built against TensorFlow %s.x" % (tfio_text, row[1])
+    if _mm(tf) == parse_version(row[1]):
+        return OK, "%s; %s matches" % (head, tf_text)
+    measured = data.TENSORFLOW_IO_MEASURED.get((version_text((tuple(tfio) + (0, 0))[:3]), _mm_text(tf)))
+    if measured:
+        why = (head, _mm_text(tf), tfio_text, data.TENSORFLOW_IO_MEASURED_SOURCE)
+        return UNKNOWN, ("%s, and tensorflow-io's table lists no other; TensorFlow %s with tensorflow-io %s was "
+                         "measured to read and write hdfs:// (%s)" % why)
+    others = _tfio_for(tf)
+    hint = ("tensorflow-io for TensorFlow %s: %s" % (_mm_text(tf), ", ".join(others)) if others
+            else "no tensorflow-io release targets TensorFlow %s (newest: %s for %s.x)"
+            % (_mm_text(tf), data.TENSORFLOW_IO[0][0], data.TENSORFLOW_IO[0][1]))
+    return INCOMPATIBLE, ("%s; TensorFlow %s cannot load its file system plugins (hdfs:// stays "
+                          "unimplemented); %s" % (head, tf_text, hint))
+
+
 def _caffe_known(v):
     caffe_text, caffe = v["caffe_version"]
     if _mm_text(caffe) in data.CAFFE_KNOWN:
@@ -336,6 +373,7 @@ PAIRS = (
     ("tensorflow/cuda", ("tensorflow_version", "cuda_version"), check_tensorflow_cuda),
     ("tensorflow/cudnn", ("tensorflow_version", "cudnn_version"), check_tensorflow_cudnn),
     ("tensorflow/python", ("tensorflow_version", "python_version"), check_tensorflow_python),
+    ("tensorflow/tensorflow_io", ("tensorflow_version", "tensorflow_io_version"), check_tensorflow_tensorflow_io),
     ("caffe/protobuf", ("caffe_version", "protobuf_version"), check_caffe_protobuf),
     ("caffe/opencv", ("caffe_version", "opencv_version"), check_caffe_opencv),
 )
@@ -384,6 +422,14 @@ def suggestions(v):
         row = tensorflow_row(v["tensorflow_version"][1])
         if row is not None:
             out.append("%s was tested with CUDA %s, cuDNN %s, Python %s" % (_tf_head(row), row[3], row[2], row[1]))
+    if "tensorflow_io_version" in v:
+        row = tensorflow_io_row(v["tensorflow_io_version"][1])
+        if row is not None:
+            out.append("tensorflow-io %s needs TensorFlow %s.x" % (v["tensorflow_io_version"][0], row[1]))
+    if "tensorflow_version" in v and "tensorflow_io_version" in v:
+        tf = v["tensorflow_version"][1]
+        others = _tfio_for(tf)
+        out.append("tensorflow-io releases for TensorFlow %s: %s" % (_mm_text(tf), ", ".join(others) or "none"))
     cuda = v.get("cuda_version", (None, None))[1]
     cudnn = v.get("cudnn_version", (None, None))[1]
     if cuda is not None:
@@ -436,3 +482,101 @@ def check_stack(params, strict=False):
         "suggestions": suggestions(v),
         "versions": dict((k, t) for k, (t, _p) in v.items()),
     }
+
+
+# ---------------------------------------------------------------------------
+# Spark <-> Python <-> pyspark <-> TensorFlow (cluster profiles)
+# ---------------------------------------------------------------------------
+
+SPARK_INPUT_KEYS = ("spark_version", "pyspark_version")
+INPUT_KEYS = INPUT_KEYS + SPARK_INPUT_KEYS
+
+
+def spark_row(spark):
+    for row in data.SPARK_PYTHON:
+        if parse_version(row["spark"]) == _mm(spark):
+            return row
+    return None
+
+
+def _spark_unknown(label, text):
+    known = sorted((r["spark"] for r in data.SPARK_PYTHON), key=parse_version)
+    return "%s %s is not in the Spark/Python data (%s to %s)" % (label, text, known[0], known[-1])
+
+
+def _spark_python_text(row):
+    text = "Python %s+" % row["min"]
+    if row.get("python2"):
+        text = "Python %s or %s+" % (row["python2"], row["min"])
+    if row["broken_from"]:
+        text += " below %s" % row["broken_from"]
+    return text
+
+
+def _check_spark_python(label, spark_text, spark, py_text, py):
+    row = spark_row(spark)
+    if row is None:
+        return UNKNOWN, _spark_unknown(label, spark_text)
+    head = "%s %s runs on %s (%s)" % (label, _mm_text(spark), _spark_python_text(row), row["source"])
+    pymm = _mm(py)
+    if row["broken_from"] and pymm >= parse_version(row["broken_from"]):
+        return INCOMPATIBLE, "%s; Python %s is %s or newer" % (head, py_text, row["broken_from"])
+    if row.get("python2") and pymm[0] == 2:
+        if pymm >= _mm(parse_version(row["python2"])):
+            return OK, "%s; Python %s is supported" % (head, py_text)
+        return INCOMPATIBLE, "%s; Python %s is older" % (head, py_text)
+    if pymm < _mm(parse_version(row["min"])):
+        return INCOMPATIBLE, "%s; Python %s is older" % (head, py_text)
+    if row["listed"] and pymm > _mm(parse_version(row["listed"])):
+        return UNKNOWN, "%s; Python %s is newer than the newest its release lists (%s)" % (head, py_text, row["listed"])
+    return OK, "%s; Python %s is supported" % (head, py_text)
+
+
+def check_spark_python(v):
+    return _check_spark_python("Spark", v["spark_version"][0], v["spark_version"][1], *v["python_version"])
+
+
+def check_pyspark_python(v):
+    return _check_spark_python("pyspark", v["pyspark_version"][0], v["pyspark_version"][1], *v["python_version"])
+
+
+def check_spark_pyspark(v):
+    spark_text, spark = v["spark_version"]
+    pyspark_text, pyspark = v["pyspark_version"]
+    rule = "the pip pyspark and the cluster's Spark must be the same release (%s)" % data.SPARK_PYSPARK_RULE_SOURCE
+    if _mm(spark) == _mm(pyspark):
+        return OK, "pyspark %s and Spark %s are the same release %s" % (pyspark_text, spark_text, _mm_text(spark))
+    return INCOMPATIBLE, "pyspark %s does not match the cluster's Spark %s: %s" % (pyspark_text, spark_text, rule)
+
+
+def _python_set(ranges, candidates):
+    return [c for c in candidates if any(lo <= c <= hi for lo, hi in ranges)]
+
+
+def check_spark_tensorflow(v):
+    """Is there a Python that both this Spark and this TensorFlow run on."""
+    spark_text, spark = v["spark_version"]
+    tf_text, tf = v["tensorflow_version"]
+    srow = spark_row(spark)
+    trow = tensorflow_row(tf)
+    if srow is None:
+        return UNKNOWN, _spark_unknown("Spark", spark_text)
+    if trow is None:
+        return UNKNOWN, _tf_unknown(tf_text)
+    candidates = [(2, 7)] + [(3, n) for n in range(0, 20)]
+    tf_pys = _python_set(_python_ranges(trow[1]), candidates)
+    both = [c for c in tf_pys if _check_spark_python("Spark", spark_text, spark, version_text(c), c)[0] == OK]
+    head = "%s was tested with Python %s and Spark %s runs on %s" % (
+        _tf_head(trow), trow[1], _mm_text(spark), _spark_python_text(srow))
+    if both:
+        return OK, "%s; both run on Python %s" % (head, ", ".join(version_text(c) for c in both))
+    return INCOMPATIBLE, "%s; no Python version runs both" % head
+
+
+SPARK_PAIRS = (
+    ("spark/python", ("spark_version", "python_version"), check_spark_python),
+    ("pyspark/python", ("pyspark_version", "python_version"), check_pyspark_python),
+    ("spark/pyspark", ("spark_version", "pyspark_version"), check_spark_pyspark),
+    ("spark/tensorflow", ("spark_version", "tensorflow_version"), check_spark_tensorflow),
+)
+PAIRS = PAIRS + SPARK_PAIRS

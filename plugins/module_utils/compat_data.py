@@ -276,6 +276,72 @@ TENSORFLOW_GPU = (
 TENSORFLOW_CUDNN_RULE_SOURCE = "tensorflow cuda_dnn.cc 'Loaded runtime CuDNN library ... but source was compiled with'"
 
 # ---------------------------------------------------------------------------
+# TensorFlow <-> tensorflow-io (HDFS and other file systems)
+# ---------------------------------------------------------------------------
+
+TENSORFLOW_IO_SOURCE = (
+    "tensorflow/io README.md, table 'TensorFlow I/O Version | TensorFlow Compatibility' "
+    "(https://github.com/tensorflow/io#tensorflow-version-compatibility); the tensorflow-io 0.37.1 wheel's "
+    "METADATA pins the same through its extras (tensorflow-cpu <2.17.0,>=2.16.0)"
+)
+
+# (tensorflow-io release, the TensorFlow major.minor it is built against). Newest first.
+# tensorflow-io's shared objects link against TensorFlow's C++ symbols, so a TensorFlow other
+# than the one a release was built for may fail to load them; then hdfs:// is "not implemented".
+TENSORFLOW_IO_MEASURED_SOURCE = (
+    "measured for dlstack.cdh: pip install of the pair on Python 3.11, import tensorflow_io, then a TFRecord "
+    "written to and read back from hdfs:// of an Apache Hadoop 3.5.0 NameNode (libhdfs from Hadoop's C sources)"
+)
+# Pairs outside the table that were measured: (tensorflow-io, TensorFlow major.minor) -> worked.
+# tensorflow-cpu 2.18.1 + 0.37.1: "undefined symbol: _ZN3tsl8str_util8EndsWith..." and hdfs:// not
+# implemented; tensorflow-cpu 2.17.1 + 0.37.1 loads and reads and writes hdfs://.
+TENSORFLOW_IO_MEASURED = {
+    ("0.37.1", "2.17"): True,
+    ("0.37.1", "2.18"): False,
+}
+TENSORFLOW_IO = (
+    ("0.37.1", "2.16"),
+    ("0.37.0", "2.16"),
+    ("0.36.0", "2.15"),
+    ("0.35.0", "2.14"),
+    ("0.34.0", "2.13"),
+    ("0.33.0", "2.13"),
+    ("0.32.0", "2.12"),
+    ("0.31.0", "2.11"),
+    ("0.30.0", "2.11"),
+    ("0.29.0", "2.11"),
+    ("0.28.0", "2.11"),
+    ("0.27.0", "2.10"),
+    ("0.26.0", "2.9"),
+    ("0.25.0", "2.8"),
+    ("0.24.0", "2.8"),
+    ("0.23.1", "2.7"),
+    ("0.23.0", "2.7"),
+    ("0.22.0", "2.7"),
+    ("0.21.0", "2.6"),
+    ("0.20.0", "2.6"),
+    ("0.19.1", "2.5"),
+    ("0.19.0", "2.5"),
+    ("0.18.0", "2.5"),
+    ("0.17.1", "2.4"),
+    ("0.17.0", "2.4"),
+    ("0.16.0", "2.3"),
+    ("0.15.0", "2.3"),
+    ("0.14.0", "2.2"),
+    ("0.13.0", "2.2"),
+    ("0.12.0", "2.1"),
+    ("0.11.0", "2.1"),
+    ("0.10.0", "2.0"),
+    ("0.9.1", "2.0"),
+    ("0.9.0", "2.0"),
+    ("0.8.1", "1.15"),
+    ("0.8.0", "1.15"),
+    ("0.7.2", "1.14"),
+    ("0.7.1", "1.14"),
+    ("0.7.0", "1.14"),
+)
+
+# ---------------------------------------------------------------------------
 # BVLC Caffe 1.0 build patches
 # ---------------------------------------------------------------------------
 
@@ -316,3 +382,46 @@ CAFFE_OPENCV = {
 
 # The Caffe release these patches are about.
 CAFFE_KNOWN = ("1.0",)
+
+# ---------------------------------------------------------------------------
+# Spark <-> Python <-> pyspark <-> TensorFlow (cluster profiles)
+# ---------------------------------------------------------------------------
+
+# Per Spark major.minor (the cluster's Spark and the pip pyspark of that release are the same
+# code). "min": the lowest Python of the release's documentation overview ("Spark runs on Java
+# ..., Python X+"), for Python 3 ("python2": the Python 2 release it also runs on); "listed": the newest Python its python/setup.py classifiers name, where read
+# (None: not read, the documentation's "X+" is all there is); "broken_from": the first Python
+# known not to work. Newest first.
+SPARK_PYTHON = (
+    {"spark": "4.0", "min": "3.9", "listed": None, "broken_from": None,
+     "source": "Spark 4.0 documentation overview 'Python 3.9+' (https://spark.apache.org/docs/4.0.0/)"},
+    {"spark": "3.5", "min": "3.8", "listed": "3.11", "broken_from": None,
+     "source": "Spark 3.5 documentation overview 'Python 3.8+' (https://spark.apache.org/docs/3.5.3/); "
+               "pyspark 3.5.7 PKG-INFO classifiers 3.8-3.11, Requires-Python >=3.8"},
+    {"spark": "3.4", "min": "3.7", "listed": None, "broken_from": None,
+     "source": "Spark 3.4 documentation overview 'Python 3.7+' (https://spark.apache.org/docs/3.4.4/)"},
+    {"spark": "3.3", "min": "3.7", "listed": None, "broken_from": None,
+     "source": "Spark 3.3 documentation overview 'Python 3.7+' (https://spark.apache.org/docs/3.3.4/)"},
+    {"spark": "3.2", "min": "3.6", "listed": None, "broken_from": None,
+     "source": "Spark 3.2 documentation overview 'Python 3.6+' (https://spark.apache.org/docs/3.2.4/)"},
+    {"spark": "3.1", "min": "3.6", "listed": None, "broken_from": None,
+     "source": "Spark 3.1 documentation overview 'Python 3.6+' (https://spark.apache.org/docs/3.1.3/)"},
+    {"spark": "3.0", "min": "3.4", "python2": "2.7", "listed": None, "broken_from": None,
+     "source": "Spark 3.0 documentation overview 'Python 2.7+/3.4+' (https://spark.apache.org/docs/3.0.3/); "
+               "Python 3.8 support is SPARK-29536 (apache/spark PR #26194, cloudpickle 1.1.1), first released in 3.0.0"},
+    {"spark": "2.4", "min": "3.4", "python2": "2.7", "listed": None, "broken_from": "3.8",
+     "source": "Spark 2.4 documentation overview 'Python 2.7+/3.4+' (https://spark.apache.org/docs/2.4.8/); "
+               "PySpark 2.4 fails on Python 3.8 (its bundled cloudpickle): SPARK-29536, fixed only in Spark 3.0.0 "
+               "(apache/spark PR #26194)"},
+    {"spark": "2.3", "min": "3.4", "python2": "2.7", "listed": None, "broken_from": "3.8",
+     "source": "Spark 2.3 documentation overview 'Python 2.7+/3.4+' (https://spark.apache.org/docs/2.3.4/); "
+               "the same bundled cloudpickle as 2.4 (SPARK-29536)"},
+)
+
+# The pip pyspark drives the cluster's Spark JVM classes through Py4J by method name, so the two
+# must be the same Spark release (major.minor): pyspark's PyPI description says the Python packaged
+# version "is suitable for interacting with an existing cluster", i.e. one of its own version.
+SPARK_PYSPARK_RULE_SOURCE = (
+    "pyspark on PyPI: 'suitable for interacting with an existing cluster' (of the same Spark release; "
+    "Python and JVM sides talk through Py4J by method name)"
+)

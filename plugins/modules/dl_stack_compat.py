@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: dl_stack_compat
-short_description: Check that driver, CUDA, cuDNN, TensorFlow, Python and Caffe versions fit together
+short_description: Check that driver, CUDA, cuDNN, TensorFlow, tensorflow-io, Python and Caffe versions fit together
 version_added: 0.1.0
 description:
   - Checks every pair of the given versions against published compatibility tables and says, for each
@@ -15,8 +15,9 @@ description:
     unknown to the tables, or not checked because one side was not given.
   - "Tables used (cited row by row in C(plugins/module_utils/compat_data.py)): the NVIDIA CUDA Toolkit
     Release Notes table I(CUDA Toolkit and Corresponding Driver Versions) (Linux x86_64), the NVIDIA CUDA
-    Compatibility guide I(Minor Version Compatibility), the NVIDIA cuDNN support matrices, and the TensorFlow
-    I(Tested build configurations) (Linux GPU)."
+    Compatibility guide I(Minor Version Compatibility), the NVIDIA cuDNN support matrices, the TensorFlow
+    I(Tested build configurations) (Linux GPU), tensorflow-io's I(TensorFlow Version Compatibility) table, and the
+    Python versions of each Spark release (Spark documentation, SPARK-29536)."
   - For BVLC Caffe 1.0 it reports the source patches that newer protobuf (two-argument
     C(SetTotalBytesLimit) removed in protobuf 3.18.0) and OpenCV 4 (C(CV_LOAD_IMAGE_*) constants gone)
     need. These are patches, not incompatibilities.
@@ -48,6 +49,12 @@ options:
     description:
       - TensorFlow version (for example V(2.15.0)); looked up by major.minor.
     type: str
+  tensorflow_io_version:
+    description:
+      - tensorflow-io version installed with the TensorFlow (for example V(0.37.1)). From TensorFlow 2.6 on,
+        C(hdfs://) is read only through tensorflow-io, and each tensorflow-io release loads only with the
+        TensorFlow minor release it was built against.
+    type: str
   python_version:
     description:
       - Python version the TensorFlow will run with (for example V(3.10) or V(3.10.12)).
@@ -55,6 +62,17 @@ options:
   caffe_version:
     description:
       - Caffe version. The build notes cover BVLC Caffe V(1.0).
+    type: str
+  spark_version:
+    description:
+      - The cluster's Spark version (for example V(2.4.7) on CDP 7.1.7, V(3.5.1)); looked up by major.minor.
+      - Checked against O(python_version) (the Python versions that Spark release runs on; Spark 2.4 fails on
+        Python 3.8 and later, SPARK-29536), O(pyspark_version) (same release) and O(tensorflow_version)
+        (a Python version both run on).
+    type: str
+  pyspark_version:
+    description:
+      - The pip C(pyspark) of the Python environment (for example V(3.5.7)); it must be the cluster's Spark release.
     type: str
   protobuf_version:
     description:
@@ -94,6 +112,9 @@ seealso:
   - name: TensorFlow tested build configurations
     description: Linux GPU table.
     link: https://www.tensorflow.org/install/source#gpu
+  - name: TensorFlow I/O version compatibility
+    description: tensorflow-io releases and the TensorFlow each is built against.
+    link: https://github.com/tensorflow/io#tensorflow-version-compatibility
 """
 
 EXAMPLES = r"""
@@ -118,6 +139,11 @@ EXAMPLES = r"""
     var: stack.reasons
   when: not stack.compatible
 
+- name: Refuse a tensorflow-io that the TensorFlow cannot load (no hdfs:// then)
+  dlstack.cdh.dl_stack_compat:
+    tensorflow_version: "2.16.2"
+    tensorflow_io_version: "0.37.1"
+
 - name: Which Caffe patches does this protobuf / OpenCV need
   dlstack.cdh.dl_stack_compat:
     caffe_version: "1.0"
@@ -139,7 +165,8 @@ strict:
   sample: false
 checks:
   description: One entry per pair, in a fixed order (driver/cuda, cuda/cudnn, tensorflow/cuda, tensorflow/cudnn,
-    tensorflow/python, caffe/protobuf, caffe/opencv).
+    tensorflow/python, tensorflow/tensorflow_io, caffe/protobuf, caffe/opencv, then spark/python, pyspark/python,
+    spark/pyspark, spark/tensorflow).
   returned: always
   type: list
   elements: dict

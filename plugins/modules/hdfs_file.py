@@ -70,6 +70,29 @@ options:
       - When V(false) an existing file is kept as it is, like M(ansible.builtin.copy) with C(force=false).
     type: bool
     default: true
+  hdfs_user:
+    description:
+      - The HDFS user to act as on a cluster with simple authentication (C(hadoop.security.authentication=simple)).
+        The client runs with E(HADOOP_USER_NAME) set to it, so files belong to that user and relative paths are
+        in its home, whoever Ansible connects or becomes as.
+      - Unset, the client acts as the user the module runs as (or an E(HADOOP_USER_NAME) already in its environment).
+      - Ignored by Kerberos clusters, which take the identity from the ticket; use O(kerberos_principal) there.
+    type: str
+  kerberos_principal:
+    description:
+      - On a Kerberos cluster, the principal to act as. The module runs C(kinit -k -t <kerberos_keytab>) into a
+        ticket cache of its own (in its temporary directory, removed at the end), so the user's own cache is
+        neither used nor changed, and every HDFS call runs with E(KRB5CCNAME) pointing at it.
+    type: str
+  kerberos_keytab:
+    description:
+      - Keytab on the managed node holding O(kerberos_principal)'s key. Required with O(kerberos_principal).
+    type: path
+  kinit_command:
+    description:
+      - The Kerberos C(kinit) on the managed node, a name looked up on E(PATH) or an absolute path.
+    type: str
+    default: kinit
   compare:
     description:
       - How an existing HDFS file of the same length as O(src) is compared.
@@ -81,7 +104,11 @@ options:
 notes:
   - The module runs on the managed node and needs a working Hadoop client there (configured C(core-site.xml),
     and a Kerberos ticket on secured clusters).
-  - Owner and group are not managed; the uploading user owns what it writes.
+  - Owner and group are not managed; the uploading user owns what it writes (see O(hdfs_user) and
+    O(kerberos_principal) for who that is).
+  - When HDFS refuses an operation for lack of permission the module fails before writing anything, naming the
+    user HDFS saw and the path; C(-put) writes C(<path>._COPYING_) and renames it, so a refused or interrupted
+    upload leaves no partial file under O(path).
 seealso:
   - name: HDFS file system shell
     description: The commands this module runs.
@@ -107,6 +134,19 @@ EXAMPLES = r"""
     src: /data/model.tar
     compare: size
     hdfs_command: /opt/cloudera/parcels/CDH/bin/hadoop
+
+- name: Upload as the etl user on a cluster with simple authentication
+  dlstack.cdh.hdfs_file:
+    path: /user/etl/jars/udfs.jar
+    src: /opt/etl/udfs.jar
+    hdfs_user: etl
+
+- name: Upload with a keytab on a Kerberos cluster
+  dlstack.cdh.hdfs_file:
+    path: /user/etl/jars/udfs.jar
+    src: /opt/etl/udfs.jar
+    kerberos_principal: etl@EXAMPLE.COM
+    kerberos_keytab: /etc/security/keytabs/etl.keytab
 
 - name: Remove an old jar
   dlstack.cdh.hdfs_file:
@@ -153,7 +193,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dlstack.cdh.plugins.module_utils.command import hdfs_runner
+from ansible_collections.dlstack.cdh.plugins.module_utils.command import execute, hdfs_runner, resolve_binary
 from ansible_collections.dlstack.cdh.plugins.module_utils.errors import (
     CommandFailed, InvalidInput, ModuleError, UnexpectedOutput, failure_boundary,
 )
@@ -165,6 +205,7 @@ _LS_RE = re.compile(
 )
 _MODE_RE = re.compile(r"^0?[0-7]{3,4}$")
 _MISSING = "No such file or directory"
+_DENIED = "Permission denied"
 
 
 def perms_to_mode(perms):
@@ -204,9 +245,11 @@ class HdfsShell:
         "-chmod": "op mode paths",
     }
 
-    def __init__(self, module, command):
+    def __init__(self, module, command, environ=None):
         self.module = module
         self.runner = hdfs_runner(module, command)
+        # HADOOP_USER_NAME / KRB5CCNAME: who HDFS sees (see the identity options).
+        self.runner.environ_update.update(environ or {})
         # Shown in `actions` the way the user named the command.
         self.display_prefix = [command] + self.runner.base_args
 
@@ -222,6 +265,7 @@ class HdfsShell:
         if result.rc != 0:
             if _MISSING in result.stderr:
                 return None
+            self.denied("read", path, result)
             raise CommandFailed(
                 "Cannot read %s from HDFS (rc=%d): %s" % (path, result.rc, result.stderr.strip() or result.stdout.strip()),
                 rc=result.rc, cmd=result.argv, stdout=result.stdout, stderr=result.stderr)
@@ -235,7 +279,25 @@ class HdfsShell:
 
     def change(self, what, op, **values):
         shown = " ".join(self.display(op, **values))
-        self.command(op, check_rc=True, what="%s (%s)" % (what, shown)).run(op=op, **values)
+        result = self.command(op).run(op=op, **values)
+        if result.rc != 0:
+            self.denied(what.lower(), values["paths"][-1], result)
+            detail = (result.stderr or result.stdout or "").strip()
+            raise CommandFailed("%s (%s) failed (rc=%d): %s" % (what, shown, result.rc, detail or "no output"),
+                                rc=result.rc, cmd=result.argv, stdout=result.stdout, stderr=result.stderr)
+
+    @staticmethod
+    def denied(what, path, result):
+        """Raise with HDFS's own AccessControlException line, saying who was refused."""
+        lines = [line.strip() for line in (result.stderr or "").splitlines() if _DENIED in line]
+        if not lines:
+            return
+        user = re.search(r"user=([^,\s]+)", lines[0])
+        raise CommandFailed(
+            "HDFS refused to %s %s for user %s: %s. Nothing was written; act as a user with the rights "
+            "(hdfs_user on simple authentication, kerberos_principal and kerberos_keytab on Kerberos)."
+            % (what, path, user.group(1) if user else "(unknown)", lines[0]),
+            rc=result.rc, cmd=result.argv, stdout=result.stdout, stderr=result.stderr)
 
     def fetch_sha256(self, path):
         target = os.path.join(self.module.tmpdir, "hdfs_file.download")
@@ -249,6 +311,28 @@ class HdfsShell:
             os.unlink(target)
 
 
+def identity_environ(module):
+    """The environment that makes the HDFS client act as the configured user."""
+    params = module.params
+    if params["hdfs_user"] is not None:
+        user = params["hdfs_user"].strip()
+        if not user or re.search(r"[\s/:]", user):
+            raise InvalidInput("hdfs_user %r is not a user name" % params["hdfs_user"])
+        return {"HADOOP_USER_NAME": user}
+    if params["kerberos_principal"] is None:
+        return None
+    keytab = params["kerberos_keytab"]
+    if not os.path.isfile(keytab) or not os.access(keytab, os.R_OK):
+        raise InvalidInput("kerberos_keytab %s is not a readable file on the managed node" % keytab)
+    kinit = resolve_binary(module, params["kinit_command"], what="kinit_command",
+                           hint="install the Kerberos client (krb5-user / krb5-workstation)")
+    # A cache of the module's own: the connecting user's tickets are neither used nor replaced.
+    cache = "FILE:" + os.path.join(module.tmpdir, "krb5cc_hdfs_file")
+    execute(module, [kinit, "-k", "-t", keytab, "-c", cache, params["kerberos_principal"]], check_rc=True,
+            what="kinit as %s with %s" % (params["kerberos_principal"], keytab))
+    return {"KRB5CCNAME": cache}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -259,8 +343,14 @@ def main():
             mode=dict(type="str"),
             force=dict(type="bool", default=True),
             compare=dict(type="str", default="content", choices=["content", "size"]),
+            hdfs_user=dict(type="str"),
+            kerberos_principal=dict(type="str"),
+            kerberos_keytab=dict(type="path"),
+            kinit_command=dict(type="str", default="kinit"),
         ),
         required_if=[("state", "file", ["src"])],
+        required_together=[("kerberos_principal", "kerberos_keytab")],
+        mutually_exclusive=[("hdfs_user", "kerberos_principal")],
         supports_check_mode=True,
     )
     with failure_boundary(module):
@@ -293,7 +383,8 @@ def run_module(module):
     elif params["src"]:
         raise InvalidInput("src is only used with state=file")
 
-    shell = HdfsShell(module, params["hdfs_command"])
+    environ = identity_environ(module)
+    shell = HdfsShell(module, params["hdfs_command"], environ)
     before = shell.stat(path)
     before_state = before["state"] if before else "absent"
     plan = []  # (description, FsShell command, its option values) run in order unless in check mode

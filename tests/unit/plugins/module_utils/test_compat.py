@@ -295,7 +295,8 @@ def test_numbers_and_blanks():
 def test_nothing_given_checks_nothing():
     result = check_stack({})
     assert result["compatible"] is True
-    assert [c["status"] for c in result["checks"]] == ["not_checked"] * 7
+    # 8 GPU/TensorFlow/Caffe pairs and 4 Spark pairs (test_compat_spark.py).
+    assert [c["status"] for c in result["checks"]] == ["not_checked"] * 12
     assert result["reasons"] == [] and result["suggestions"] == []
 
 
@@ -314,7 +315,10 @@ def test_whole_stack_failure_collects_reasons():
     statuses = dict((c["pair"], c["status"]) for c in result["checks"])
     assert statuses == {"driver/cuda": "incompatible", "cuda/cudnn": "ok", "tensorflow/cuda": "incompatible",
                         "tensorflow/cudnn": "ok", "tensorflow/python": "incompatible",
-                        "caffe/protobuf": "not_checked", "caffe/opencv": "not_checked"}
+                        "tensorflow/tensorflow_io": "not_checked",
+                        "caffe/protobuf": "not_checked", "caffe/opencv": "not_checked",
+                        "spark/python": "not_checked", "pyspark/python": "not_checked",
+                        "spark/pyspark": "not_checked", "spark/tensorflow": "not_checked"}
     assert len(result["reasons"]) == 3 and result["compatible"] is False
 
 
@@ -359,3 +363,67 @@ def test_minor_compat_minimum_is_a_table_row():
     assert data.MINOR_VERSION_COMPAT_MIN_DRIVER[12] == cuda_min_driver("12.0")
     assert data.MINOR_VERSION_COMPAT_MIN_DRIVER[13] == cuda_min_driver("13.0")
     assert data.MINOR_VERSION_COMPAT_MIN_DRIVER[11] == "450.80.02"
+
+
+# ----------------------------------------------------------------------------- tensorflow/tensorflow_io
+# tensorflow/io README 'TensorFlow Version Compatibility'; 0.37.1's wheel extras say tensorflow<2.17,>=2.16.
+
+@pytest.mark.parametrize("tf, tfio, status", [
+    ("2.16.2", "0.37.1", "ok"),
+    ("2.16.1", "0.37.0", "ok"),
+    ("2.16", "0.37.1", "ok"),
+    ("2.18.1", "0.37.1", "incompatible"),   # measured: undefined tsl symbol, hdfs:// not implemented
+    ("2.17.1", "0.37.1", "unknown"),        # not in the table, measured working
+    ("2.17.0", "0.37.0", "incompatible"),   # only 0.37.1 was measured with 2.17
+    ("2.15.1", "0.37.1", "incompatible"),
+    ("2.15.0", "0.36.0", "ok"),
+    ("2.13.1", "0.33.0", "ok"),
+    ("2.13.1", "0.34.0", "ok"),
+    ("2.11.0", "0.28.0", "ok"),
+    ("2.11.0", "0.27.0", "incompatible"),  # 0.27.0 is the 2.10 release
+    ("2.7.4", "0.23.1", "ok"),
+    ("2.6.0", "0.21.0", "ok"),
+    ("1.15.5", "0.8.1", "ok"),
+    ("2.16.2", "0.38.0", "unknown"),        # no such row
+])
+def test_tensorflow_tensorflow_io(tf, tfio, status):
+    check, _result = _check("tensorflow/tensorflow_io", tensorflow_version=tf, tensorflow_io_version=tfio)
+    assert check["status"] == status, check["reason"]
+
+
+def test_tensorflow_io_mismatch_reason_and_verdict():
+    check, result = _check("tensorflow/tensorflow_io", tensorflow_version="2.18.1", tensorflow_io_version="0.37.1")
+    assert check["reason"] == (
+        "tensorflow-io 0.37.1 is built against TensorFlow 2.16.x; TensorFlow 2.18.1 cannot load its file system "
+        "plugins (hdfs:// stays unimplemented); no tensorflow-io release targets TensorFlow 2.18 "
+        "(newest: 0.37.1 for 2.16.x)")
+    assert result["compatible"] is False and result["reasons"] == [check["reason"]]
+    assert "tensorflow-io 0.37.1 needs TensorFlow 2.16.x" in result["suggestions"]
+
+
+def test_tensorflow_io_mismatch_names_the_right_release():
+    check, result = _check("tensorflow/tensorflow_io", tensorflow_version="2.15.1", tensorflow_io_version="0.37.1")
+    assert check["reason"].endswith("tensorflow-io for TensorFlow 2.15: 0.36.0")
+    assert "tensorflow-io releases for TensorFlow 2.15: 0.36.0" in result["suggestions"]
+
+
+def test_tensorflow_io_measured_pair_is_unknown_and_strict_refuses_it():
+    check, result = _check("tensorflow/tensorflow_io", tensorflow_version="2.17.1", tensorflow_io_version="0.37.1")
+    assert "was measured to read and write hdfs://" in check["reason"]
+    assert result["compatible"] is True
+    assert check_stack({"tensorflow_version": "2.17.1", "tensorflow_io_version": "0.37.1"}, strict=True)[
+        "compatible"] is False
+
+
+def test_tensorflow_io_needs_both_sides():
+    check, result = _check("tensorflow/tensorflow_io", tensorflow_io_version="0.37.1")
+    assert check["status"] == "not_checked" and result["compatible"] is True
+
+
+def test_tensorflow_io_table_is_newest_first_and_one_tf_per_minor():
+    versions = [parse_version(r[0]) for r in data.TENSORFLOW_IO]
+    assert versions == sorted(versions, reverse=True)
+    per_minor = {}
+    for tfio, tf in data.TENSORFLOW_IO:
+        per_minor.setdefault(parse_version(tfio)[:2], set()).add(tf)
+    assert all(len(tfs) == 1 for tfs in per_minor.values())

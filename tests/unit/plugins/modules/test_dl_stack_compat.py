@@ -60,6 +60,14 @@ class TestDlStackCompat(ModuleTestCase):
         result = self.run_module(dict(args, strict=True), AnsibleFailJson)
         self.assertIn("not a tested configuration", result["msg"])
 
+    def test_tensorflow_io_mismatch_fails(self):
+        ok = self.run_module({"tensorflow_version": "2.16.2", "tensorflow_io_version": "0.37.1"})
+        self.assertTrue(ok["compatible"])
+        result = self.run_module({"tensorflow_version": "2.18.1", "tensorflow_io_version": "0.37.1"}, AnsibleFailJson)
+        self.assertIn("tensorflow-io 0.37.1 is built against TensorFlow 2.16.x", result["msg"])
+        self.assertEqual([c["status"] for c in result["checks"] if c["pair"] == "tensorflow/tensorflow_io"],
+                         ["incompatible"])
+
     def test_garbage_fails_naming_the_option(self):
         result = self.run_module({"driver_version": "latest"}, AnsibleFailJson)
         self.assertEqual(result["msg"], "driver_version 'latest' is not a version (expected dotted numbers such as 11.8)")

@@ -52,6 +52,7 @@ class FakeHdfs:
         self.entries = dict(entries or {})
         self.fail_all = fail_all
         self.calls = []
+        self.environs = []
 
     def ls_line(self, path):
         entry = self.entries[path]
@@ -69,6 +70,9 @@ class FakeHdfs:
 
     def __call__(self, argv, check_rc=False, data=None, environ_update=None, cwd=None, **kwargs):
         self.calls.append(list(argv))
+        self.environs.append(environ_update)
+        if argv[0].endswith("kinit"):
+            return 0, "", ""
         if self.fail_all:
             return OUTPUTS[self.fail_all]
         op, args = argv[2], argv[3:]
@@ -291,6 +295,71 @@ class TestHdfsFile(ModuleTestCase):
         self.get_bin_path.return_value = None
         result = self.run_module({"path": "jars", "state": "directory"}, FakeHdfs({}), expect=AnsibleFailJson)
         self.assertIn("not found on PATH", result["msg"])
+
+    def test_hdfs_user_is_the_identity_of_every_call(self):
+        fake = FakeHdfs({"jars": {"type": "directory"}})
+        self.run_module({"path": "jars/a.txt", "src": self.src, "mode": "0644", "hdfs_user": "etl"}, fake)
+        self.assertEqual(fake.ops(), ["-ls", "-put", "-chmod"])
+        self.assertEqual([env.get("HADOOP_USER_NAME") for env in fake.environs], ["etl"] * 3)
+
+    def test_no_identity_leaves_the_environment_alone(self):
+        fake = FakeHdfs({"jars": {"type": "directory"}})
+        self.run_module({"path": "jars", "state": "directory"}, fake)
+        self.assertNotIn("HADOOP_USER_NAME", fake.environs[0] or {})
+        self.assertNotIn("KRB5CCNAME", fake.environs[0] or {})
+
+    def test_kerberos_kinit_into_an_own_cache_before_hdfs(self):
+        kinit = os.path.join(self.tmp, "kinit")
+        keytab = os.path.join(self.tmp, "etl.keytab")
+        for path in (kinit, keytab):
+            with open(path, "w") as handle:
+                handle.write("#!/bin/sh\n")
+        os.chmod(kinit, 0o755)
+        fake = FakeHdfs({"jars": {"type": "directory"}})
+        self.run_module({"path": "jars", "state": "directory", "kerberos_principal": "etl@EXAMPLE.COM",
+                         "kerberos_keytab": keytab, "kinit_command": kinit}, fake)
+        cache = "FILE:" + os.path.join(self.tmp, "krb5cc_hdfs_file")
+        self.assertEqual(fake.calls[0], [kinit, "-k", "-t", keytab, "-c", cache, "etl@EXAMPLE.COM"])
+        self.assertEqual(fake.ops()[1:], ["-ls"])
+        self.assertEqual([env.get("KRB5CCNAME") for env in fake.environs[1:]], [cache])
+        self.assertNotIn("KRB5CCNAME", fake.environs[0])
+
+    def test_kerberos_principal_needs_a_keytab(self):
+        fake = FakeHdfs({})
+        result = self.run_module({"path": "jars", "state": "directory", "kerberos_principal": "etl@EXAMPLE.COM"},
+                                 fake, expect=AnsibleFailJson)
+        self.assertIn("kerberos_keytab", result["msg"])
+        self.assertEqual(fake.calls, [])
+
+    def test_missing_keytab_fails_before_any_command(self):
+        fake = FakeHdfs({})
+        result = self.run_module({"path": "jars", "state": "directory", "kerberos_principal": "etl@EXAMPLE.COM",
+                                  "kerberos_keytab": os.path.join(self.tmp, "none.keytab")}, fake, expect=AnsibleFailJson)
+        self.assertIn("not a readable file", result["msg"])
+        self.assertEqual(fake.calls, [])
+
+    def test_hdfs_user_and_principal_exclude_each_other(self):
+        result = self.run_module({"path": "jars", "state": "directory", "hdfs_user": "etl",
+                                  "kerberos_principal": "etl@EXAMPLE.COM", "kerberos_keytab": self.src},
+                                 FakeHdfs({}), expect=AnsibleFailJson)
+        self.assertIn("mutually exclusive", result["msg"])
+
+    def test_permission_denied_names_the_user_and_writes_nothing(self):
+        fake = FakeHdfs({})
+        real_call = fake.__call__
+
+        def mkdir_denied(argv, **kwargs):
+            if argv[2] == "-mkdir":
+                fake.calls.append(list(argv))
+                return OUTPUTS["mkdir_denied"]
+            return real_call(argv, **kwargs)
+
+        result = self.run_module({"path": "/user/root/jars", "state": "directory"}, mkdir_denied, expect=AnsibleFailJson)
+        self.assertIn("HDFS refused to create directory /user/root/jars for user root", result["msg"])
+        self.assertIn('inode="/user":hdfs:supergroup:drwxr-xr-x', result["msg"])
+        self.assertIn("hdfs_user", result["msg"])
+        self.assertEqual(fake.ops(), ["-ls", "-mkdir"])
+        self.assertEqual(fake.entries, {})
 
 
 def test_perms_to_mode():

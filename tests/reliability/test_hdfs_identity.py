@@ -1,0 +1,106 @@
+"""HDFS identity against the real test cluster (scripts/hadoop-cluster.sh): permissions on, /user owned by
+hdfs:supergroup, /user/dlstack by dlstack.
+
+root without rights is refused with a message naming the user and the path, and nothing is left in HDFS
+(no file, no <name>._COPYING_); the configured HDFS user succeeds and owns what it wrote; a second run
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import BIN, ROOT
+
+CLUSTER = "reliability"
+PREFIX = "10.89.13"
+SCRIPT = ROOT / "scripts" / "hadoop-cluster.sh"
+GATEWAY = "dlstack-rel-hdfs-gateway"
+
+
+def sh(*argv, check=True):
+    return subprocess.run(list(map(str, argv)), check=check, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    up = sh(SCRIPT, "up", CLUSTER, PREFIX, check=False)
+    assert up.returncode == 0, up.stderr[-4000:]
+    try:
+        yield
+    finally:
+        sh("podman", "rm", "-f", "-t", "0", GATEWAY, check=False)
+        sh(SCRIPT, "down", CLUSTER, check=False)
+
+
+@pytest.fixture(scope="module")
+def gateway(cluster):
+    """A gateway of the cluster: the node image has the same client, launchers and configuration."""
+    image = sh(SCRIPT, "image").stdout.strip()
+    sh("podman", "rm", "-f", "-t", "0", GATEWAY, check=False)
+    sh("podman", "run", "-d", "--name", GATEWAY, "--hostname", "hadoop-gateway", "--network", "dlstack-" + CLUSTER,
+       "--ip", PREFIX + ".10", "--add-host", "hadoop-master:%s.2" % PREFIX, "--add-host", "hadoop-worker:%s.3" % PREFIX,
+       image, "sleep", "infinity")
+    # A 300 KB jar-like file to upload (more than one packet, less than a block).
+    sh("podman", "exec", GATEWAY, "sh", "-c", "head -c 300000 /dev/urandom > /root/udfs.jar")
+    return GATEWAY
+
+
+@pytest.fixture(scope="module")
+def inventory(gateway, tmp_path_factory):
+    path = tmp_path_factory.mktemp("hdfs") / "gateway.ini"
+    path.write_text("[gateways]\n%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3\n"
+                    % gateway)
+    return path
+
+
+def hdfs_file(inventory, **args):
+    """One hdfs_file run on the gateway as root; (rc, result dict)."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    run = subprocess.run([str(BIN / "ansible"), "all", "-i", str(inventory), "-m", "dlstack.cdh.hdfs_file",
+                          "-a", json.dumps(args)], cwd=str(ROOT), env=env, capture_output=True, text=True, check=False)
+    out = json.loads(run.stdout[run.stdout.index("{"):])
+    (result,) = [task["hosts"][GATEWAY] for play in out["plays"] for task in play["tasks"]]
+    return run.returncode, result
+
+
+def hdfs(*args, user="hdfs"):
+    """`hdfs dfs` on the gateway as an HDFS user (hdfs is the superuser)."""
+    return sh("podman", "exec", "-e", "HADOOP_USER_NAME=" + user, GATEWAY, "hdfs", "dfs", *args, check=False)
+
+
+def test_root_without_rights_is_refused_and_nothing_is_written(inventory):
+    assert hdfs("-mkdir", "-p", "/user/dlstack/rel", user="dlstack").returncode == 0
+
+    rc, result = hdfs_file(inventory, path="/user/dlstack/rel/udfs.jar", src="/root/udfs.jar", mode="0644")
+    assert rc != 0 and result.get("failed")
+    assert result["msg"].startswith("HDFS refused to upload /user/dlstack/rel/udfs.jar for user root: "), result["msg"]
+    assert 'inode="/user/dlstack/rel":dlstack:dlstack:drwxr-xr-x' in result["msg"]
+    listing = hdfs("-ls", "-R", "/user/dlstack/rel")
+    assert listing.returncode == 0 and listing.stdout == "", listing.stdout  # no file, no udfs.jar._COPYING_
+
+    rc, result = hdfs_file(inventory, path="jars", state="directory")
+    assert rc != 0
+    assert "HDFS refused to create directory jars for user root" in result["msg"], result["msg"]
+    assert 'inode="/user":hdfs:supergroup:drwxr-xr-x' in result["msg"]
+    assert "No such file or directory" in hdfs("-ls", "-d", "/user/root").stderr
+
+
+def test_configured_user_uploads_and_a_second_run_changes_nothing(inventory, gateway):
+    args = dict(path="rel/udfs.jar", src="/root/udfs.jar", mode="0644", hdfs_user="dlstack")
+    rc, result = hdfs_file(inventory, **args)
+    assert rc == 0, result
+    assert result["changed"] is True
+    fields = hdfs("-ls", "-d", "/user/dlstack/rel/udfs.jar").stdout.split()
+    assert fields[0] == "-rw-r--r--" and fields[2] == "dlstack" and fields[4] == "300000", fields
+    local = sh("podman", "exec", gateway, "sha256sum", "/root/udfs.jar").stdout.split()[0]
+    stored = sh("podman", "exec", gateway, "sh", "-c", "hdfs dfs -cat /user/dlstack/rel/udfs.jar | sha256sum").stdout.split()[0]
+    assert stored == local == result["checksum"]
+
+    rc, again = hdfs_file(inventory, **args)
+    assert rc == 0 and again["changed"] is False and again["actions"] == [], again
