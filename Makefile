@@ -55,11 +55,10 @@ test: setup sanity units lint molecule reliability ee-context
 	@echo "make test: all stages passed"
 
 # A copy of the tracked (and untracked, not ignored) files, as ansible-test wants.
+# Laid anew each time: rsync --files-from never deletes a file the tree no longer has.
 test-tree:
-	@mkdir -p $(TEST_TREE)
-	@git ls-files -co --exclude-standard -z | rsync -a --delete --from0 --files-from=- ./ $(TEST_TREE)/
-	@find $(TEST_TREE) -depth -type d -empty -delete 2>/dev/null || true
-	@mkdir -p $(TEST_TREE)
+	@rm -rf $(TEST_TREE) && mkdir -p $(TEST_TREE)
+	@git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ $(TEST_TREE)/
 
 # ansible-test bootstraps pip in its venvs with a script it cannot download here.
 pip-bootstrap: venv
