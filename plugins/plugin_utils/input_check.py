@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from ansible.module_utils.parsing.convert_bool import BOOLEANS
 
 MARKUP = re.compile(r"\b[BCEIMOPRUV]\(([^)]*)\)")
-VALUE_WIDTH = 80
+VALUE_WIDTH = 240
 DESCRIPTION_WIDTH = 100
 
 
@@ -78,9 +78,11 @@ def expected(option):
 def _type_problem(value, type_name):
     """Why value cannot be used as type_name as it is, or None when it can."""
     if type_name in ("str", "path"):
-        if isinstance(value, bool) or isinstance(value, float):
+        if isinstance(value, bool):
+            return ""
+        if isinstance(value, float):
             # 11.10 read as a float is 11.1: a version must be quoted to survive YAML.
-            return "quote it" if isinstance(value, float) else None
+            return "quote it"
         if isinstance(value, (str, int)):
             return None
         return ""

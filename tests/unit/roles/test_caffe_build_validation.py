@@ -96,8 +96,8 @@ def test_archive_without_checksum_is_refused(tmp_path):
     archive.write_bytes(b"not checked")
     rc, output = run_role(tmp_path, {"caffe_build_source": "archive", "caffe_build_archive": str(archive)})
     assert rc == 2, output
-    assert "caffe_build_archive_sha256 is required for caffe_build_source=archive" in output
-    assert "Validate | Require the archive's sha256" in _failed_task(output)
+    assert "(a string): expected the archive's sha256, 64 hex digits, required with caffe_build_source=archive" in output
+    assert "Validate | The source, the build options and the patches fit together" in _failed_task(output)
     assert not (tmp_path / "work").exists()
 
 
@@ -111,7 +111,7 @@ def test_malformed_checksum_is_refused(tmp_path):
         },
     )
     assert rc == 2, output
-    assert "must be 64 hex digits (got 'md5:abc')" in output
+    assert 'caffe_build_archive_sha256 = \\"md5:abc\\" (a string): expected the archive\'s sha256, 64 hex digits' in output
 
 
 def test_cuda_build_without_cuda_is_refused(tmp_path):
@@ -120,13 +120,13 @@ def test_cuda_build_without_cuda_is_refused(tmp_path):
     assert rc == 2, output
     assert "A CUDA build (caffe_build_cpu_only=false) needs the CUDA toolkit" in output
     assert "%s/bin/nvcc does not exist" % cuda_dir in output
-    assert "Validate | Require CUDA for a CUDA build" in _failed_task(output)
+    assert "Toolkit | Require CUDA for a CUDA build" in _failed_task(output)
 
 
 def test_cuda_build_with_cudnn_and_cpu_only_is_refused(tmp_path):
     rc, output = run_role(tmp_path, {"caffe_build_cpu_only": True, "caffe_build_use_cudnn": True})
     assert rc == 2, output
-    assert "caffe_build_use_cudnn needs caffe_build_cpu_only=false" in output
+    assert "caffe_build_use_cudnn = true (a boolean): expected false with caffe_build_cpu_only=true" in output
 
 
 @pytest.mark.parametrize("blas", ["openblas", "netlib"])

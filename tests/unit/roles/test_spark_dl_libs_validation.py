@@ -38,8 +38,8 @@ def test_library_needs_exactly_one_non_empty_source(tmp_path, library):
     result = _run(tmp_path, HERE / "playbooks" / "run_role.yml", extra, "--check")
     output = re.sub(r"\s+", " ", result.stdout + result.stderr)
     assert result.returncode != 0, output
-    assert "Validate | Every library has a name, exactly one of url and path" in output
-    assert "with the other key left out (not set to an empty value)" in output, output
+    assert "Validate | Libraries, HDFS directories and settings" in output
+    assert "expected exactly one of url and path in each entry, the other key left out" in output, output
     recap = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)", result.stdout)
     assert recap and recap.group(1) == "0", result.stdout
     assert not (tmp_path / "cache").exists()
