@@ -12,15 +12,15 @@ version_added: "0.3.0"
 description:
   - Runs on the controller (an action plugin); nothing on the target is read or changed.
   - With O(argument_spec), checks the variables of the role the task belongs to against that entry point of the
-    role's C(meta/argument_specs.yml), strictly, as the role will use them: a number where a list or string is
+    role's C(meta/argument_specs.yml), strictly, as the role will use them (a number where a list or string is
     expected, a string where a list is expected, a value outside the choices, a relative path, an unknown or missing
-    key of a list of mappings. Unlike the automatic role argument validation, nothing is converted first (a number
+    key of a list of mappings). Unlike the automatic role argument validation, nothing is converted first (a number
     given for a list is refused, not turned into a one-element list; a float given for a version is refused, since
     YAML has already turned C(11.10) into C(11.1)).
   - Then, if the spec check found nothing, evaluates O(rules) and reports each failing rule.
-  - Each problem is one line, C(<role>: <variable> = <value given> (<its kind>): expected <what is accepted>), and only
-    problems are reported, never the rules that passed. A rule that cannot be evaluated becomes that rule's line, not
-    a templating error.
+  - "Each problem is one line, C(<role>: <variable> = <value given> (<its kind>): expected <what is accepted>), and
+    only problems are reported, never the rules that passed. A rule that cannot be evaluated becomes that rule's line,
+    not a templating error."
   - Every dlstack.cdh role calls it from its C(validate.yml), which C(site.yml) runs for every role of every host
     before any role changes anything.
 author:
@@ -30,6 +30,7 @@ attributes:
     description: Runs as an action plugin on the controller.
     support: full
   async:
+    description: Runs on the controller, nothing to run asynchronously.
     support: none
   check_mode:
     support: full
@@ -103,7 +104,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 problems:
-  description: One line per problem, as in O(msg); empty when the input is accepted.
+  description: One line per problem, as in RV(msg); empty when the input is accepted.
   returned: always
   type: list
   elements: str
