@@ -67,18 +67,20 @@ class ActionModule(ActionBase):
 
     def _spec_problems(self, entry_point, task_vars):
         options = self._role_spec(entry_point)
-        values, unresolved = {}, []
+        given, derived, unresolved = {}, {}, []
         for name in options:
+            if name not in task_vars:
+                continue
+            # A value built from other variables (a default such as "{{ other }}") is wrong when they are.
+            target = derived if self._templar.is_template(task_vars[name]) else given
             try:
-                found, value = self._variable(task_vars, name)
+                target[name] = self._variable(task_vars, name)[1]
             except Exception as error:  # pylint: disable=broad-except
                 unresolved.append("%s cannot be worked out: %s" % (name, _error_text(error)))
-                continue
-            if found:
-                values[name] = value
-        problems = check_variables(options, values)
-        # A default built from another, wrong variable fails to template; that variable's line says why.
-        return problems or unresolved
+        problems = check_variables({name: option for name, option in options.items() if name not in derived}, given)
+        if problems:
+            return problems
+        return check_variables({name: options[name] for name in derived}, derived) or unresolved
 
     def _applies(self, rule):
         return all(self._templar.evaluate_conditional(condition) for condition in _as_list(rule.get("when", [])))
