@@ -121,7 +121,9 @@ def cuda_version(module, home):
         except (OSError, ValueError) as exc:
             module.warn("%s is not valid JSON: %s" % (json_path, exc))
             data = {}
-        for key in ("cuda_cudart", "cuda"):
+        # "cuda" is the toolkit release (12.4.1 = 12.4 Update 1), which the driver table is keyed
+        # on; a component's version (cuda_cudart 12.4.127) cannot tell Update 1 from GA.
+        for key in ("cuda", "cuda_cudart"):
             version = (data.get(key) or {}).get("version") if isinstance(data, dict) else None
             if version:
                 return str(version), "version.json"

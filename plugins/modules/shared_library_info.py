@@ -182,7 +182,7 @@ cuda:
   sample:
     - home: /usr/local/cuda
       real_home: /usr/local/cuda-11.8
-      version: "11.8.89"
+      version: "11.8.0"
       source: version.json
   contains:
     home:
@@ -192,7 +192,9 @@ cuda:
       description: The directory with symlinks resolved.
       type: str
     version:
-      description: C(cuda_cudart) version of C(version.json) (else its C(cuda) key), or the version in C(version.txt) or C(nvcc).
+      description:
+        - The toolkit release from the C(cuda) key of C(version.json) (C(12.4.1) for CUDA 12.4 Update 1; its
+          C(cuda_cudart) component version only when that key is absent), or the version in C(version.txt) or C(nvcc).
       type: str
     source:
       description: C(version.json), C(version.txt) or C(nvcc).

@@ -17,7 +17,7 @@ from unittest.mock import patch
 
 from ansible.module_utils import basic
 
-from ansible_collections.dlstack.cdh.plugins.module_utils import ldcache, library_state
+from ansible_collections.dlstack.cdh.plugins.module_utils import compat, ldcache, library_state
 from ansible_collections.dlstack.cdh.plugins.modules import shared_library_info
 from ansible_collections.dlstack.cdh.tests.unit.plugins.module_utils.cache_builder import build_new
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
@@ -205,10 +205,30 @@ class TestCudaAndCudnn(SharedLibraryInfoCase):
         self.assertEqual(self.commands, [[nvcc, "--version"]])
         self.assertEqual(result["cuda"], [
             # The symlink and its target are one toolkit: reported once, under the first name.
-            {"home": os.path.join(self.tmp, "cuda"), "real_home": json_home, "version": "12.8.90", "source": "version.json"},
+            {"home": os.path.join(self.tmp, "cuda"), "real_home": json_home, "version": "12.8.2", "source": "version.json"},
             {"home": txt_home, "real_home": txt_home, "version": "10.2.89", "source": "version.txt"},
             {"home": nvcc_home, "real_home": nvcc_home, "version": "13.0.88", "source": "nvcc"},
         ])
+
+    def test_version_json_prefers_the_release_over_cudart(self):
+        # CUDA 12.4 Update 1 (driver >= 550.54.15) and 12.4 GA (>= 550.54.14): only "cuda" tells them apart.
+        home = self.mkdir("cuda")
+        self.write(os.path.join(home, "version.json"),
+                   '{"cuda": {"name": "CUDA SDK", "version": "12.4.1"},'
+                   ' "cuda_cudart": {"name": "CUDA Runtime (cudart)", "version": "12.4.127"}}')
+        result = self.run_module(self.args(cuda_homes=[home]))
+        self.assertEqual([c["version"] for c in result["cuda"]], ["12.4.1"])
+        # The version read is what dl_stack_compat judges: 550.54.14 no longer counts as enough.
+        check = compat.check_stack({"driver_version": "550.54.14", "cuda_version": result["cuda"][0]["version"]})
+        driver_cuda = [c for c in check["checks"] if c["pair"] == "driver/cuda"][0]
+        self.assertEqual(driver_cuda["status"], "minor_version_compat")
+        self.assertIn("needs driver >= 550.54.15 (CUDA 12.4 Update 1)", driver_cuda["reason"])
+
+    def test_version_json_without_the_release_uses_cudart(self):
+        home = self.mkdir("cuda")
+        self.write(os.path.join(home, "version.json"), '{"cuda_cudart": {"name": "CUDA Runtime (cudart)", "version": "11.8.89"}}')
+        result = self.run_module(self.args(cuda_homes=[home]))
+        self.assertEqual([(c["version"], c["source"]) for c in result["cuda"]], [("11.8.89", "version.json")])
 
     def test_version_json_without_cudart_uses_the_sdk_key(self):
         home = self.mkdir("cuda")
