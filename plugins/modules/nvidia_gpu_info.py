@@ -20,7 +20,7 @@ description:
   - One GPU that fails (NVML C(GPU_IS_LOST), C([GPU is lost]) cells, C(Unable to determine the device
     handle for GPU ...)) is reported as that GPU's RV(gpus[].error) with RV(status=gpu_error); the other
     GPUs are still read.
-  - C(nvidia-smi) is asked only for fields its driver knows: a field an older driver rejects
+  - C(nvidia-smi) is asked only for fields its driver knows; a field an older driver rejects
     (C(mig.mode.current) before R450, C(compute_cap) before R510) is dropped and the query retried.
     Valid rows are kept whatever the exit code; any other line it prints is skipped and reported in
     RV(warnings_list), which is also shown as Ansible warnings.
@@ -93,7 +93,7 @@ status:
 message:
   description:
     - NVML's error string or C(nvidia-smi)'s own output when RV(status) is not V(ok), else an empty string.
-    - With V(gpu_error), each failed GPU as C(GPU <index or bus id>: <error>), joined by C(; ).
+    - With V(gpu_error), each failed GPU (C(GPU 1), or its bus id when nvidia-smi could not open it) with its error, joined by C(; ).
   returned: always
   type: str
   sample: Driver Not Loaded
