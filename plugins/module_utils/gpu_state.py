@@ -48,13 +48,13 @@ SMI_INVALID_FIELD_RE = re.compile(r'Field "([^"]+)" is not a valid field to quer
 SMI_DEVICE_HANDLE_RE = re.compile(r"Unable to determine the device handle for GPU\s*([0-9A-Fa-f]+:[0-9A-Fa-f]+:[0-9A-Fa-f]+\.[0-9A-Fa-f]+)\s*:\s*(.+)")
 # Bracketed cells that mean the GPU failed, not that a value is unsupported ([N/A], [Not Supported]).
 SMI_ERROR_CELLS = ("[gpu is lost]", "[unknown error]", "[gpu requires reset]", "[insufficient permissions]")
-# nvidia-smi(1) RETURN VALUE.
+# nvidia-smi(1), RETURN VALUE (the codes it lists up to 14).
 SMI_RETURN_CODES = {
     2: "a supplied argument or flag is invalid", 3: "the requested operation is not available on target device",
-    4: "no permission", 6: "a query to find an object was unsuccessful", 8: "external power cables not attached",
-    9: "NVIDIA driver is not loaded", 10: "interrupt issue with a GPU", 12: "NVML shared library not found",
-    13: "local NVML does not implement this function", 14: "infoROM is corrupted",
-    15: "the GPU has fallen off the bus or has otherwise become inaccessible",
+    4: "the current user does not have permission", 6: "a query to find an object was unsuccessful",
+    8: "a device's external power cables are not properly attached", 9: "NVIDIA driver is not loaded",
+    10: "NVIDIA kernel detected an interrupt issue with a GPU", 12: "NVML shared library couldn't be found or loaded",
+    13: "local version of NVML doesn't implement this function", 14: "infoROM is corrupted",
 }
 # "Open Kernel Module for x86_64  565.57.01" and "x86_64 Kernel Module  535.183.01".
 KERNEL_MODULE_RE = re.compile(r"Kernel Module(?:\s+for\s+\S+)?\s+(\d+(?:\.\d+)+)")
