@@ -61,7 +61,8 @@ def cuda_driver_row(cuda):
     """The CUDA_MIN_DRIVER row for a parsed CUDA version, or None.
 
     An exact third component ('12.4.1' -> 'CUDA 12.4 Update 1') picks that row; otherwise the
-    row of that major.minor with the lowest driver (the GA release; '10.1' -> 10.1.105).
+    row of that major.minor with the lowest driver, release candidates left out (the GA
+    release; '10.1' -> 10.1.105, '11.0' -> 11.0.2 GA).
     """
     rows = [r for r in data.CUDA_MIN_DRIVER if _mm(parse_version(r[1])) == _mm(cuda)]
     if not rows:
@@ -70,7 +71,9 @@ def cuda_driver_row(cuda):
         for row in rows:
             if parse_version(row[1]) == tuple(cuda[:3]):
                 return row
-    return min(rows, key=lambda r: parse_version(r[2]))
+    # A release candidate is not the release: '11.0' is 11.0.2 GA, not 11.0.1 RC.
+    released = [r for r in rows if not r[0].endswith(" RC")] or rows
+    return min(released, key=lambda r: parse_version(r[2]))
 
 
 def cuda_min_driver(cuda_version):
@@ -114,6 +117,19 @@ def cudnn_cuda_majors(cudnn_version):
 
 def _row_label(row):
     return row["first"] if row["first"] == row["last"] else "%s-%s" % (row["first"], row["last"])
+
+
+def tensorflow_cuda(row):
+    """The CUDA a TENSORFLOW_GPU row was built with, as a version tuple.
+
+    The table prints '9' and '8' for TensorFlow 1.x, but before CUDA 11 every library soname
+    carries the minor (TF 1.5-1.12 load libcudart.so.9.0, 1.0-1.4 libcudart.so.8.0), so a
+    major-only entry before 11 means major.0, not any 9.x.
+    """
+    cuda = parse_version(row[3])
+    if len(cuda) == 1 and cuda[0] < 11:
+        cuda = (cuda[0], 0)
+    return cuda
 
 
 def tensorflow_row(tf):
@@ -249,8 +265,8 @@ def check_tensorflow_cuda(v):
     row = tensorflow_row(tf)
     if row is None:
         return UNKNOWN, _tf_unknown(tf_text)
-    tested = parse_version(row[3])
-    head = "%s was tested with CUDA %s" % (_tf_head(row), row[3])
+    tested = tensorflow_cuda(row)
+    head = "%s was tested with CUDA %s" % (_tf_head(row), version_text(tested))
     if same_prefix(cuda, tested):
         return OK, "%s; %s matches" % (head, cuda_text)
     if cuda[0] == tested[0] and cuda[0] >= 11:
@@ -258,7 +274,7 @@ def check_tensorflow_cuda(v):
                          "but not a tested configuration" % (head, cuda_text, cuda[0]))
     if cuda[0] == tested[0]:
         return INCOMPATIBLE, ("%s; before CUDA 11 the library names carry the minor version "
-                              "(libcudart.so.%s), so %s does not provide them" % (head, row[3], cuda_text))
+                              "(libcudart.so.%s), so %s does not provide them" % (head, version_text(tested), cuda_text))
     return INCOMPATIBLE, "%s; %s is another major version" % (head, cuda_text)
 
 
@@ -421,7 +437,7 @@ def suggestions(v):
     if "tensorflow_version" in v:
         row = tensorflow_row(v["tensorflow_version"][1])
         if row is not None:
-            out.append("%s was tested with CUDA %s, cuDNN %s, Python %s" % (_tf_head(row), row[3], row[2], row[1]))
+            out.append("%s was tested with CUDA %s, cuDNN %s, Python %s" % (_tf_head(row), version_text(tensorflow_cuda(row)), row[2], row[1]))
     if "tensorflow_io_version" in v:
         row = tensorflow_io_row(v["tensorflow_io_version"][1])
         if row is not None:
@@ -433,7 +449,7 @@ def suggestions(v):
     cuda = v.get("cuda_version", (None, None))[1]
     cudnn = v.get("cudnn_version", (None, None))[1]
     if cuda is not None:
-        tfs = _tf_versions(lambda r: same_prefix(cuda, parse_version(r[3])))
+        tfs = _tf_versions(lambda r: same_prefix(cuda, tensorflow_cuda(r)))
         out.append("TensorFlow versions tested with CUDA %s: %s" % (v["cuda_version"][0], ", ".join(tfs) or "none"))
     if cudnn is not None:
         tfs = _tf_versions(lambda r: same_prefix(cudnn, parse_version(r[2])))

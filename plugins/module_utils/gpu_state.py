@@ -4,7 +4,8 @@
 
 Shared by the nvidia_gpu_info module and the node_compliance module, so both read
 the state the same way. Nothing here fails on a node without a GPU or driver: the
-state says why instead (status no_driver, driver_not_loaded, no_devices, nvml_error).
+state says why instead (status no_driver, driver_not_loaded, no_devices, nvml_error), and a
+GPU that fails while others answer is that GPU's error (status gpu_error), not the node's.
 """
 
 from __future__ import annotations
@@ -28,15 +29,33 @@ DEV_NVIDIA_GLOB = "/dev/nvidia*"
 SYS_PCI_DEVICES = "/sys/bus/pci/devices"
 
 NVIDIA_VENDOR = "0x10de"
-# Order matters: parse_smi_csv reads columns by position.
+# Queried in this order; the csv header nvidia-smi prints says which came back.
 SMI_FIELDS = (
     "index", "name", "uuid", "pci.bus_id", "memory.total", "memory.used", "temperature.gpu",
     "power.draw", "persistence_mode", "ecc.mode.current", "compute_mode", "mig.mode.current",
-    "driver_version",
+    "driver_version", "compute_cap",
 )
-SMI_ARGS = ["--query-gpu=" + ",".join(SMI_FIELDS), "--format=csv,noheader,nounits"]
+# Without these a row says nothing; every other field an older driver rejects is dropped and the
+# query retried (mig.mode.current came with R450, compute_cap with R510).
+SMI_REQUIRED_FIELDS = ("index",)
+SMI_FORMAT = "--format=csv,nounits"
 SMI_DRIVER_NOT_LOADED = "couldn't communicate with the nvidia driver"
 SMI_NO_DEVICES = "no devices were found"
+SMI_NO_LIBRARY = "couldn't find libnvidia-ml.so"
+# nvidia-smi's answer (rc 2) to a field its driver predates.
+SMI_INVALID_FIELD_RE = re.compile(r'Field "([^"]+)" is not a valid field to query')
+# One GPU nvidia-smi cannot open; the others are still listed.
+SMI_DEVICE_HANDLE_RE = re.compile(r"Unable to determine the device handle for GPU\s*([0-9A-Fa-f]+:[0-9A-Fa-f]+:[0-9A-Fa-f]+\.[0-9A-Fa-f]+)\s*:\s*(.+)")
+# Bracketed cells that mean the GPU failed, not that a value is unsupported ([N/A], [Not Supported]).
+SMI_ERROR_CELLS = ("[gpu is lost]", "[unknown error]", "[gpu requires reset]", "[insufficient permissions]")
+# nvidia-smi(1), RETURN VALUE (the codes it lists up to 14).
+SMI_RETURN_CODES = {
+    2: "a supplied argument or flag is invalid", 3: "the requested operation is not available on target device",
+    4: "the current user does not have permission", 6: "a query to find an object was unsuccessful",
+    8: "a device's external power cables are not properly attached", 9: "NVIDIA driver is not loaded",
+    10: "NVIDIA kernel detected an interrupt issue with a GPU", 12: "NVML shared library couldn't be found or loaded",
+    13: "local version of NVML doesn't implement this function", 14: "infoROM is corrupted",
+}
 # "Open Kernel Module for x86_64  565.57.01" and "x86_64 Kernel Module  535.183.01".
 KERNEL_MODULE_RE = re.compile(r"Kernel Module(?:\s+for\s+\S+)?\s+(\d+(?:\.\d+)+)")
 CONTAINER_CGROUP_HINTS = ("docker", "kubepods", "containerd", "libpod", "lxc", "podman", "crio")
@@ -44,6 +63,19 @@ CONTAINER_CGROUP_HINTS = ("docker", "kubepods", "containerd", "libpod", "lxc", "
 _SMI_COMPUTE = {"default": "Default", "exclusive_thread": "Exclusive_Thread",
                 "prohibited": "Prohibited", "exclusive_process": "Exclusive_Process"}
 _UNIT_SUFFIX = re.compile(r"\s*(MiB|W|C|%)$")
+_HEADER_UNIT = re.compile(r"\s*\[[^\]]*\]$")
+_FIELD_NAME = re.compile(r"^[a-z_][A-Za-z0-9_.]*$")
+# Every GPU dict has these keys, from either source.
+GPU_KEYS = (
+    "index", "name", "uuid", "pci_bus_id", "memory_total_mib", "memory_used_mib", "temperature_c",
+    "power_draw_w", "persistence_mode", "ecc_mode", "compute_mode", "mig_mode", "compute_capability", "error",
+)
+
+
+def empty_gpu(**values):
+    gpu = dict.fromkeys(GPU_KEYS)
+    gpu.update(values)
+    return gpu
 
 
 def _read(path):
@@ -132,31 +164,104 @@ def _smi_mode(raw):
     return value.capitalize() if value else None
 
 
-def parse_smi_csv(text):
-    """(gpus, driver_version) from --query-gpu=SMI_FIELDS csv,noheader,nounits output."""
-    gpus, driver = [], None
-    rows = csv.reader([line for line in text.splitlines() if line.strip()], skipinitialspace=True)
-    for row in rows:
-        if len(row) != len(SMI_FIELDS):
-            raise ValueError("nvidia-smi printed %d fields, expected %d: %s" % (len(row), len(SMI_FIELDS), ", ".join(row)))
-        compute = smi_value(row[10])
-        gpus.append({
-            "index": _smi_number(row[0], int),
-            "name": smi_value(row[1]),
-            "uuid": smi_value(row[2]),
-            "pci_bus_id": smi_value(row[3]),
-            "memory_total_mib": _smi_number(row[4], int),
-            "memory_used_mib": _smi_number(row[5], int),
-            "temperature_c": _smi_number(row[6], int),
-            "power_draw_w": _smi_number(row[7], float),
-            "persistence_mode": _smi_mode(row[8]),
-            "ecc_mode": _smi_mode(row[9]),
-            "compute_mode": _SMI_COMPUTE.get(compute.lower(), compute) if compute else None,
-            "mig_mode": _smi_mode(row[11]),
-        })
-        driver = driver or smi_value(row[12])
-    gpus.sort(key=lambda gpu: -1 if gpu["index"] is None else gpu["index"])
-    return gpus, driver
+def _smi_error(cells):
+    """The first cell that reports a failed GPU ('[GPU is lost]'), without brackets, or None."""
+    for cell in cells:
+        if cell.strip().lower() in SMI_ERROR_CELLS:
+            return cell.strip()[1:-1]
+    return None
+
+
+def _header_fields(cells):
+    """Field names when ``cells`` is nvidia-smi's csv header ('memory.total [MiB]' -> 'memory.total'), else None."""
+    names = [_HEADER_UNIT.sub("", cell.strip()) for cell in cells]
+    if names and all(_FIELD_NAME.match(name) for name in names) and set(names) & set(SMI_FIELDS):
+        return names
+    return None
+
+
+def _gpu_from_row(values):
+    compute = smi_value(values.get("compute_mode", ""))
+    return empty_gpu(
+        index=_smi_number(values.get("index", ""), int),
+        name=smi_value(values.get("name", "")),
+        uuid=smi_value(values.get("uuid", "")),
+        pci_bus_id=smi_value(values.get("pci.bus_id", "")),
+        memory_total_mib=_smi_number(values.get("memory.total", ""), int),
+        memory_used_mib=_smi_number(values.get("memory.used", ""), int),
+        temperature_c=_smi_number(values.get("temperature.gpu", ""), int),
+        power_draw_w=_smi_number(values.get("power.draw", ""), float),
+        persistence_mode=_smi_mode(values.get("persistence_mode", "")),
+        ecc_mode=_smi_mode(values.get("ecc.mode.current", "")),
+        compute_mode=_SMI_COMPUTE.get(compute.lower(), compute) if compute else None,
+        mig_mode=_smi_mode(values.get("mig.mode.current", "")),
+        compute_capability=smi_value(values.get("compute_cap", "")),
+        error=_smi_error(values.values()),
+    )
+
+
+class SmiOutput(object):
+    """What one `nvidia-smi --query-gpu` printed: GPU rows, per-GPU failures and the lines that were neither."""
+
+    def __init__(self):
+        self.gpus = []
+        self.driver = None
+        self.unexpected = []
+
+
+def parse_smi_output(text, fields=SMI_FIELDS):
+    """Every GPU row nvidia-smi printed, whatever else it printed around them.
+
+    Columns come from the csv header when there is one (so a capture of any --query-gpu works),
+    else from ``fields`` by position. A line that is neither header nor a row of that width
+    (an infoROM warning, a note) is kept in ``unexpected``; "Unable to determine the device
+    handle for GPU <bus id>: <error>" becomes that GPU's entry with the error.
+    """
+    out = SmiOutput()
+    columns = list(fields)
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        handle = SMI_DEVICE_HANDLE_RE.search(line)
+        if handle:
+            out.gpus.append(empty_gpu(pci_bus_id=handle.group(1), error=handle.group(2).strip()))
+            continue
+        cells = next(csv.reader([line], skipinitialspace=True))
+        header = _header_fields(cells)
+        if header:
+            columns = header
+            continue
+        values = dict(zip(columns, cells))
+        if len(cells) != len(columns) or ("index" in columns and _smi_number(values["index"], int) is None):
+            out.unexpected.append("line has %d fields, expected %d: %s" % (len(cells), len(columns), line.strip()))
+            continue
+        out.gpus.append(_gpu_from_row(values))
+        out.driver = out.driver or smi_value(values.get("driver_version", ""))
+    out.gpus.sort(key=lambda gpu: (gpu["index"] is None, gpu["index"] or 0))
+    return out
+
+
+def parse_smi_csv(text, fields=SMI_FIELDS):
+    """(gpus, driver_version) of parse_smi_output."""
+    out = parse_smi_output(text, fields)
+    return out.gpus, out.driver
+
+
+def _query_smi(module, binary, warnings):
+    """Run the query, dropping each field the driver rejects; (command result, fields asked)."""
+    fields = list(SMI_FIELDS)
+    while True:
+        cmd = run(module, [binary, "--query-gpu=" + ",".join(fields), SMI_FORMAT])
+        rejected = SMI_INVALID_FIELD_RE.search((cmd.stdout or "") + (cmd.stderr or ""))
+        if not rejected or rejected.group(1) not in fields or rejected.group(1) in SMI_REQUIRED_FIELDS:
+            return cmd, fields
+        fields.remove(rejected.group(1))
+        warnings.append("nvidia-smi does not know the field %s (an older driver); read without it" % rejected.group(1))
+
+
+def _gpu_failures(gpus):
+    return ["GPU %s: %s" % (gpu["index"] if gpu["index"] is not None else gpu["pci_bus_id"], gpu["error"])
+            for gpu in gpus if gpu["error"]]
 
 
 def from_nvidia_smi(module, result):
@@ -165,25 +270,47 @@ def from_nvidia_smi(module, result):
         result.update(status="no_driver", message="nvidia-smi not found on PATH", source="none")
         return
     result["source"] = "nvidia-smi"
-    cmd = run(module, [binary] + SMI_ARGS)
+    warnings = result["warnings_list"]
+    cmd, fields = _query_smi(module, binary, warnings)
     output = (cmd.stdout or "") + (cmd.stderr or "")
-    if cmd.rc != 0:
-        lowered = output.lower()
-        if SMI_DRIVER_NOT_LOADED in lowered:
-            status = "driver_not_loaded"
-        elif SMI_NO_DEVICES in lowered:
-            status = "no_devices"
-        else:
-            status = "nvml_error"
-        result.update(status=status, message=output.strip() or "nvidia-smi exited with rc=%d" % cmd.rc)
+    parsed = parse_smi_output(cmd.stdout or "", fields)
+    # stderr lines are never rows; they count as unexpected once rows show the query ran.
+    stray = parsed.unexpected + [line.strip() for line in (cmd.stderr or "").splitlines() if line.strip()]
+    if parsed.gpus:
+        warnings.extend("nvidia-smi printed an unexpected line, skipped it: %s" % line for line in stray)
+        if cmd.rc != 0:
+            warnings.append("nvidia-smi exited with rc=%d (%s); its GPU rows were kept"
+                            % (cmd.rc, SMI_RETURN_CODES.get(cmd.rc, "see nvidia-smi(1)")))
+        _finish(result, parsed.gpus, parsed.driver)
         return
-    try:
-        gpus, driver = parse_smi_csv(cmd.stdout or "")
-    except ValueError as exc:
-        result.update(status="nvml_error", message=str(exc))
-        return
-    result.update(gpus=gpus, gpu_count=len(gpus), driver_version=driver,
-                  status="ok" if gpus else "no_devices")
+    lowered = output.lower()
+    if SMI_DRIVER_NOT_LOADED in lowered:
+        status = "driver_not_loaded"
+    elif SMI_NO_DEVICES in lowered:
+        status = "no_devices"
+    elif SMI_NO_LIBRARY in lowered:
+        status = "no_driver"
+    elif cmd.rc == 0 and not stray:
+        status = "no_devices"
+    else:
+        status = "nvml_error"
+    message = output.strip() or "nvidia-smi exited with rc=%d" % cmd.rc
+    if status == "nvml_error" and cmd.rc == 0:
+        message = "nvidia-smi printed no GPU row: %s" % "; ".join(stray)
+    result.update(status=status, message=message)
+
+
+def _finish(result, gpus, driver=None):
+    """Counts and status once the GPUs are read: one failed GPU is that GPU's error, not the node's."""
+    failures = _gpu_failures(gpus)
+    result.update(gpus=gpus, gpu_count=len(gpus) - len(failures))
+    if driver is not None:
+        result["driver_version"] = driver
+    if failures:
+        result.update(status="gpu_error", message="; ".join(failures))
+        result["warnings_list"].extend(failures)
+    else:
+        result["status"] = "ok" if gpus else "no_devices"
 
 
 # --- NVML ---------------------------------------------------------------------
@@ -198,10 +325,12 @@ def from_nvml(result):
     try:
         facts = nvml.query(lib)
     except nvml.NVMLError as exc:
-        status = "driver_not_loaded" if exc.code == nvml.NVML_ERROR_DRIVER_NOT_LOADED else "nvml_error"
+        status = {nvml.NVML_ERROR_DRIVER_NOT_LOADED: "driver_not_loaded",
+                  nvml.NVML_ERROR_LIBRARY_NOT_FOUND: "no_driver"}.get(exc.code, "nvml_error")
         result.update(status=status, message=exc.message)
         return True
-    result.update(facts, gpu_count=len(facts["gpus"]), status="ok" if facts["gpus"] else "no_devices")
+    result.update(driver_version=facts["driver_version"], cuda_driver_version=facts["cuda_driver_version"])
+    _finish(result, [empty_gpu(**gpu) for gpu in facts["gpus"]])
     return True
 
 
@@ -215,9 +344,12 @@ def collect_gpu_state(module, method="auto"):
         nvidia_module_loaded=module_loaded("nvidia", modules),
         nouveau_loaded=module_loaded("nouveau", modules),
         device_nodes=device_nodes(), pci_devices=pci_devices(), in_container=in_container(),
+        warnings_list=[],
     )
     if method == "nvidia_smi":
         from_nvidia_smi(module, result)
     elif not from_nvml(result) and method == "auto":
         from_nvidia_smi(module, result)
+    for warning in result["warnings_list"]:
+        module.warn(warning)
     return result

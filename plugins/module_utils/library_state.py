@@ -14,6 +14,7 @@ import os
 import platform
 import re
 
+from ansible_collections.dlstack.cdh.plugins.module_utils import elf
 from ansible_collections.dlstack.cdh.plugins.module_utils.command import (
     CommandRunner, fmt, ldconfig_runner, ldd_runner,
 )
@@ -72,8 +73,36 @@ def load_cache(module, cache_path):
         raise ModuleError("cannot read %s, and cannot parse ldconfig -p: %s" % (error, exc))
 
 
+STALE_REMEDY = "run ldconfig"
+
+
+def cache_entry_problem(name, path):
+    """(problem, soname): why the file at ``path`` is not the library the cache lists as ``name``.
+
+    problem is None when the entry is current. The cache is only rewritten by ldconfig, so a
+    library deleted or replaced since then stays listed; the dynamic linker then fails on it.
+    A versioned name (libcudnn.so.9) must be the file's SONAME; an unversioned one (libz.so,
+    the link-time name ldconfig also caches) only has to exist. A file whose SONAME cannot be
+    read (not ELF, unreadable) is not called stale.
+    """
+    if not os.path.lexists(path):
+        return "%s does not exist" % path, None
+    if not os.path.exists(path):
+        return "%s is a dangling symlink (to %s)" % (path, os.readlink(path)), None
+    if not os.path.isfile(path):
+        return "%s is not a file" % path, None
+    try:
+        found = elf.soname(path)
+    except (IOError, OSError):
+        return None, None
+    if found and found != name and ".so." in name:
+        return "%s is now %s (its SONAME), not %s" % (path, found, name), found
+    return None, found
+
+
 def describe(entry, host_machine):
     real_path = os.path.realpath(entry.path) if os.path.exists(entry.path) else None
+    problem, soname = cache_entry_problem(entry.name, entry.path)
     return {
         "name": entry.name,
         "path": entry.path,
@@ -82,7 +111,22 @@ def describe(entry, host_machine):
         "machine": flags_machine(entry.flags, host_machine),
         "hwcap": entry.hwcap_subdir,
         "real_path": real_path,
+        "soname": soname,
+        "stale": problem is not None,
+        "stale_reason": "stale ld cache entry: %s (%s)" % (problem, STALE_REMEDY) if problem else None,
     }
+
+
+def stale_entries(libraries):
+    """Distinct stale cache entries among the matches of every query, in query order."""
+    found, seen = [], set()
+    for matches in libraries.values():
+        for match in matches:
+            key = (match["name"], match["path"], match["arch"])
+            if match["stale"] and key not in seen:
+                seen.add(key)
+                found.append({"name": match["name"], "path": match["path"], "reason": match["stale_reason"]})
+    return found
 
 
 def name_glob(name):
@@ -121,7 +165,9 @@ def cuda_version(module, home):
         except (OSError, ValueError) as exc:
             module.warn("%s is not valid JSON: %s" % (json_path, exc))
             data = {}
-        for key in ("cuda_cudart", "cuda"):
+        # "cuda" is the toolkit release (12.4.1 = 12.4 Update 1), which the driver table is keyed
+        # on; a component's version (cuda_cudart 12.4.127) cannot tell Update 1 from GA.
+        for key in ("cuda", "cuda_cudart"):
             version = (data.get(key) or {}).get("version") if isinstance(data, dict) else None
             if version:
                 return str(version), "version.json"
@@ -259,6 +305,7 @@ def collect_library_state(module, names=(), patterns=(), binaries=(), cache_path
         entry_count=len(entries),
         libraries=libraries,
         missing=missing,
+        stale_entries=stale_entries(libraries),
         cuda=find_cuda(module, homes),
         cudnn=find_cudnn(include_dirs),
         binaries=check_binaries(module, binaries),

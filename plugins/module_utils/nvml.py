@@ -4,7 +4,8 @@
 
 Only the calls needed to describe the driver and each GPU are bound. The
 structures and constants follow ``nvml.h`` of the R535+ drivers; every call
-used here exists since R450 except where noted. Python 3.6 compatible.
+used here exists since R450 except where noted; a per-GPU value whose symbol an
+older library lacks is returned as null. Python 3.6 compatible.
 
 Usage::
 
@@ -201,6 +202,12 @@ class Session(object):
             return None
         return current.value
 
+    def _compute_capability(self, handle):
+        major, minor = ctypes.c_int(0), ctypes.c_int(0)
+        if not self.optional("nvmlDeviceGetCudaComputeCapability", handle, ctypes.pointer(major), ctypes.pointer(minor)):
+            return None
+        return "%d.%d" % (major.value, minor.value)
+
     def gpu(self, index):
         handle = self.device(index)
         pci = PciInfo()
@@ -225,14 +232,28 @@ class Session(object):
             "ecc_mode": ENABLE_STATE.get(ecc) if ecc is not None else None,
             "compute_mode": COMPUTE_MODE.get(compute) if compute is not None else None,
             "mig_mode": ENABLE_STATE.get(mig) if mig is not None else None,
+            "compute_capability": self._compute_capability(handle),
+            "error": None,
         }
+
+    def gpu_or_error(self, index):
+        """gpu(index), or an entry carrying the error when that one GPU fails (GPU_IS_LOST...)."""
+        try:
+            return self.gpu(index)
+        except NVMLError as exc:
+            failed = dict.fromkeys(("name", "uuid", "pci_bus_id", "memory_total_mib", "memory_used_mib",
+                                    "temperature_c", "power_draw_w", "persistence_mode", "ecc_mode",
+                                    "compute_mode", "mig_mode", "compute_capability"))
+            failed.update(index=index, error=exc.message)
+            return failed
 
 
 def query(lib):
     """Driver, CUDA driver API version and every GPU, read in one NVML session.
 
     Raises NVMLError when nvmlInit_v2 or the device enumeration fails (e.g.
-    NVML_ERROR_DRIVER_NOT_LOADED on a node with the library but no driver).
+    NVML_ERROR_DRIVER_NOT_LOADED on a node with the library but no driver). A single GPU
+    that fails (NVML_ERROR_GPU_IS_LOST when it fell off the bus) is listed with its error.
     """
     session = Session(lib)
     session.init()
@@ -241,7 +262,7 @@ def query(lib):
         return {
             "driver_version": session.driver_version(),
             "cuda_driver_version": session.cuda_driver_version(),
-            "gpus": [session.gpu(index) for index in range(count)],
+            "gpus": [session.gpu_or_error(index) for index in range(count)],
         }
     finally:
         session.shutdown()

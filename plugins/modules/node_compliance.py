@@ -48,7 +48,11 @@ options:
         description: When set, whether the nouveau module may be loaded (normally V(false) on GPU nodes).
         type: bool
   libraries:
-    description: Libraries the dynamic linker must (or must not) find.
+    description:
+      - Libraries the dynamic linker must (or must not) find.
+      - A match whose ld cache entry is stale (its file deleted or replaced since C(ldconfig) last ran,
+        see M(dlstack.cdh.shared_library_info)) fails the C(library <name> found) check with that reason
+        and the remedy C(run ldconfig).
     type: list
     elements: dict
     default: []
@@ -303,17 +307,28 @@ def check_gpu(checks, expected, gpu):
 def check_libraries(checks, expected, found):
     for item in expected:
         matches = found.get(item["name"], [])
+        # A cache entry whose file is gone or replaced is drift the linker trips over (see library_state).
+        stale = [m for m in matches if m.get("stale")]
+        current = [m for m in matches if not m.get("stale")]
         if item.get("present", True):
+            if stale:
+                reason = "the dynamic linker would fail on %s: %s" % (
+                    item["name"], "; ".join(m.get("stale_reason") or m.get("path") for m in stale))
+            else:
+                reason = "the dynamic linker does not find %s (not in the ld cache)" % item["name"]
             checks.add("library", "library %s found" % item["name"], True, [m.get("path") for m in matches],
-                       bool(matches), "the dynamic linker does not find %s (not in the ld cache)" % item["name"])
-            if matches and item.get("version"):
-                versions = [m.get("version") for m in matches]
+                       bool(matches) and not stale, reason)
+            if current and item.get("version"):
+                versions = [m.get("version") for m in current]
                 ok = any(_version_matches(v, item["version"]) for v in versions)
                 checks.add("library", "library %s version" % item["name"], item["version"], versions, ok,
                            "%s versions in the ld cache are %s, %s is wanted" % (item["name"], versions, item["version"]))
         else:
+            reason = "%s is still in the ld cache" % item["name"]
+            if matches and not current:
+                reason += " though its files are gone (stale ld cache; run ldconfig)"
             checks.add("library", "library %s absent" % item["name"], False, [m.get("path") for m in matches],
-                       not matches, "%s is still in the ld cache" % item["name"])
+                       not matches, reason)
 
 
 def check_cuda(checks, wanted, cuda):

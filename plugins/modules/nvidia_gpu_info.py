@@ -17,6 +17,13 @@ description:
     "is there an NVIDIA GPU at all" before any driver is installed.
   - Never fails because there is no driver or no GPU; O(method=nvml) with no library, for
     example, gives RV(status=no_driver).
+  - One GPU that fails (NVML C(GPU_IS_LOST), C([GPU is lost]) cells, C(Unable to determine the device
+    handle for GPU ...)) is reported as that GPU's RV(gpus[].error) with RV(status=gpu_error); the other
+    GPUs are still read.
+  - C(nvidia-smi) is asked only for fields its driver knows; a field an older driver rejects
+    (C(mig.mode.current) before R450, C(compute_cap) before R510) is dropped and the query retried.
+    Valid rows are kept whatever the exit code; any other line it prints is skipped and reported in
+    RV(warnings_list), which is also shown as Ansible warnings.
 author:
   - dlstack.cdh maintainers (@dlstack-cdh)
 options:
@@ -31,6 +38,8 @@ options:
 notes:
   - Needs no Python library on the managed node; NVML is called through C(ctypes).
   - RV(cuda_driver_version) only comes from NVML; C(nvidia-smi --query-gpu) has no such field.
+  - RV(gpus[].compute_capability) comes from NVML C(nvmlDeviceGetCudaComputeCapability) or the
+    C(nvidia-smi) field C(compute_cap) (R510 and later; null with older drivers).
   - Values the GPU does not support (C([N/A]), C([Not Supported]) or an NVML C(NOT_SUPPORTED)) are returned as V(null).
 seealso:
   - name: NVML API reference
@@ -73,14 +82,18 @@ EXAMPLES = r"""
 RETURN = r"""
 status:
   description:
-    - V(ok) GPUs were read; V(no_driver) neither the NVML library nor C(nvidia-smi) is present;
+    - V(ok) GPUs were read; V(no_driver) neither the NVML library nor C(nvidia-smi) is present, or
+      C(nvidia-smi) cannot find C(libnvidia-ml.so);
       V(driver_not_loaded) they are present but the kernel driver is not loaded or cannot be reached;
-      V(no_devices) the driver works but reports no GPU; V(nvml_error) any other NVML or C(nvidia-smi) failure.
+      V(no_devices) the driver works but reports no GPU; V(gpu_error) at least one GPU failed (see
+      RV(gpus[].error)) while the driver answered; V(nvml_error) any other NVML or C(nvidia-smi) failure.
   returned: always
   type: str
   sample: ok
 message:
-  description: NVML's error string or C(nvidia-smi)'s own output when RV(status) is not V(ok), else an empty string.
+  description:
+    - NVML's error string or C(nvidia-smi)'s own output when RV(status) is not V(ok), else an empty string.
+    - With V(gpu_error), each failed GPU (C(GPU 1), or its bus id when nvidia-smi could not open it) with its error, joined by C(; ).
   returned: always
   type: str
   sample: Driver Not Loaded
@@ -91,7 +104,7 @@ source:
   choices: [nvml, nvidia-smi, none]
   sample: nvml
 gpu_count:
-  description: Number of GPUs the driver reports (0 unless RV(status) is V(ok)).
+  description: Number of GPUs read without an error (0 unless RV(status) is V(ok) or V(gpu_error)).
   returned: always
   type: int
   sample: 8
@@ -148,6 +161,15 @@ pci_devices:
       description: Kernel driver bound to the device (C(nvidia), C(nouveau), C(vfio-pci) ...), V(null) when none.
       type: str
       sample: nvidia
+warnings_list:
+  description:
+    - What was read around rather than failed on, in order; each is also an Ansible warning.
+    - Fields C(nvidia-smi) did not know, lines it printed that were neither header nor GPU row (an
+      infoROM warning), a non-zero exit code whose rows were kept, and each failed GPU.
+  returned: always
+  type: list
+  elements: str
+  sample: ["nvidia-smi exited with rc=14 (infoROM is corrupted); its GPU rows were kept"]
 in_container:
   description: Whether the module runs in a container (C(/.dockerenv), C(/run/.containerenv) or a container cgroup of PID 1).
   returned: always
@@ -207,6 +229,16 @@ gpus:
       description: Current MIG mode, V(Enabled) or V(Disabled).
       type: str
       sample: Disabled
+    compute_capability:
+      description: CUDA compute capability as C(major.minor), null when the driver does not tell.
+      type: str
+      sample: "9.0"
+    error:
+      description:
+        - Why this GPU could not be read (C(GPU is lost), C(Unknown Error)...), null when it was.
+        - A GPU nvidia-smi cannot open at all has only RV(gpus[].pci_bus_id) and this set.
+      type: str
+      sample: null
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -72,7 +72,8 @@ extends_documentation_fragment:
   - dlstack.cdh.attributes.info_module
 notes:
   - The cache lists what C(ldconfig) last saw. A library installed without running C(ldconfig)
-    is not in it; C(stale_ld_so_conf_dirs) and C(missing) help spot that.
+    is not in it; C(stale_ld_so_conf_dirs) and C(missing) help spot that. A library deleted or
+    replaced since is still in it; each matched entry is checked against the disk (RV(libraries.stale)).
   - Libraries found only through C(LD_LIBRARY_PATH) or an RPATH are not in the cache and so are
     not reported under C(libraries); C(binaries) shows what a given program really resolves.
 seealso:
@@ -141,6 +142,9 @@ libraries:
         machine: x86-64
         hwcap: null
         real_path: /usr/lib/x86_64-linux-gnu/libcudart.so.11.8.89
+        soname: libcudart.so.11.0
+        stale: false
+        stale_reason: null
   contains:
     name:
       description: The soname.
@@ -168,12 +172,44 @@ libraries:
     real_path:
       description: The file the path resolves to, or null when the path does not exist on this host.
       type: str
+    soname:
+      description: The C(DT_SONAME) read from the file, or null (no such file, not ELF, none recorded).
+      type: str
+    stale:
+      description:
+        - True when the cache entry no longer describes the disk, so the dynamic linker would fail on it
+          although the cache lists it. The path does not exist, is a dangling symlink or not a file, or
+          (for a versioned name such as C(libcudnn.so.9)) the file's SONAME is another name.
+        - Run C(ldconfig) to rewrite the cache.
+      type: bool
+    stale_reason:
+      description: Why the entry is stale, ending with the remedy C((run ldconfig)); null when it is current.
+      type: str
 missing:
   description: Queries that matched nothing.
   returned: always
   type: list
   elements: str
   sample: [libcudnn, libnccl]
+stale_entries:
+  description: The distinct stale entries among the matches of all queries (see RV(libraries.stale)).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: libcudnn.so.9
+      path: /usr/lib/x86_64-linux-gnu/libcudnn.so.9
+      reason: "stale ld cache entry: /usr/lib/x86_64-linux-gnu/libcudnn.so.9 does not exist (run ldconfig)"
+  contains:
+    name:
+      description: The soname the cache lists.
+      type: str
+    path:
+      description: The path the cache points to.
+      type: str
+    reason:
+      description: As RV(libraries.stale_reason).
+      type: str
 cuda:
   description: CUDA toolkits found in O(cuda_homes) and C(/usr/lib/cuda), one per real directory.
   returned: always
@@ -182,7 +218,7 @@ cuda:
   sample:
     - home: /usr/local/cuda
       real_home: /usr/local/cuda-11.8
-      version: "11.8.89"
+      version: "11.8.0"
       source: version.json
   contains:
     home:
@@ -192,7 +228,9 @@ cuda:
       description: The directory with symlinks resolved.
       type: str
     version:
-      description: C(cuda_cudart) version of C(version.json) (else its C(cuda) key), or the version in C(version.txt) or C(nvcc).
+      description:
+        - The toolkit release from the C(cuda) key of C(version.json) (C(12.4.1) for CUDA 12.4 Update 1; its
+          C(cuda_cudart) component version only when that key is absent), or the version in C(version.txt) or C(nvcc).
       type: str
     source:
       description: C(version.json), C(version.txt) or C(nvcc).

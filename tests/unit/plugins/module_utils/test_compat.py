@@ -58,6 +58,9 @@ def _check(pair, **versions):
     ("396.26", "9.2.148", "incompatible"),           # 9.2.148 Update 1 needs 396.37
     ("375.26", "8.0", "ok"),                         # 8.0.44 needs 367.48, the GA row is the lower one
     ("367.48", "8.0.61", "incompatible"),            # 8.0.61 GA2 needs 375.26
+    ("450.36.06", "11.0", "incompatible"),           # "11.0" is 11.0.2 GA (450.51.05), not the 11.0.1 RC
+    ("450.51.05", "11.0", "ok"),
+    ("450.36.06", "11.0.1", "ok"),
 ])
 def test_driver_cuda(driver, cuda, status):
     check, _result = _check("driver/cuda", driver_version=driver, cuda_version=cuda)
@@ -153,7 +156,9 @@ def test_cudnn_cuda_majors(cudnn, majors):
     ("12.4", "550.54.14"),
     ("12.0", "525.60.13"),
     ("11.8", "520.61.05"),
-    ("11.0", "450.36.06"),   # 11.0.1 RC is the lowest 11.0 row
+    ("11.0", "450.51.05"),   # 11.0.2 GA: the lower 11.0.1 RC row is a release candidate
+    ("11.0.1", "450.36.06"),  # asked for by its own number, the RC row still answers
+    ("11.0.3", "450.51.06"),
     ("10.1", "418.39"),
     ("9.0", "384.81"),
 ])
@@ -184,7 +189,12 @@ def test_lookups_unknown_and_garbage():
     ("2.15.0", "12.4", "unknown"),       # same major, not the tested minor
     ("1.14.0", "10.0", "ok"),
     ("1.14.0", "10.1", "incompatible"),  # before CUDA 11 the sonames carry the minor
-    ("1.12.0", "9.0", "ok"),             # the row says CUDA '9'
+    ("1.12.0", "9.0", "ok"),             # the row says CUDA '9': built against libcudart.so.9.0
+    ("1.12.0", "9.0.176", "ok"),
+    ("1.12.0", "9.2", "incompatible"),   # '9' is not a prefix: 9.2 ships libcudart.so.9.2 only
+    ("1.12.0", "9.2.148", "incompatible"),
+    ("1.5.0", "9.1", "incompatible"),
+    ("1.4.0", "8.0.61", "ok"),
     ("1.0.0", "8.0", "ok"),
     ("2.19.0", "12.5", "unknown"),       # not in the table
 ])
@@ -332,6 +342,23 @@ def test_suggestions():
     assert "TensorFlow versions tested with CUDA 11.8: 2.14, 2.13, 2.12" in s
     assert "TensorFlow versions tested with cuDNN 8.9: 2.17, 2.16, 2.15" in s
     assert any(x.startswith("cuDNN releases whose support matrix lists CUDA 11.8: 8.9.1, 8.9.5-8.9.6, 9.0.0") for x in s)
+
+
+def test_tensorflow_1_cuda_9_means_9_0():
+    check, result = _check("tensorflow/cuda", tensorflow_version="1.12.0", cuda_version="9.2")
+    assert check["reason"] == (
+        "TensorFlow 1.12 (tensorflow_gpu-1.12.0) was tested with CUDA 9.0; before CUDA 11 the library names "
+        "carry the minor version (libcudart.so.9.0), so 9.2 does not provide them")
+    assert result["compatible"] is False
+    s = check_stack({"cuda_version": "9.2"})["suggestions"]
+    assert "TensorFlow versions tested with CUDA 9.2: none" in s
+    s = check_stack({"cuda_version": "9.0"})["suggestions"]
+    assert "TensorFlow versions tested with CUDA 9.0: 1.12, 1.11, 1.10, 1.9, 1.8, 1.7, 1.6, 1.5" in s
+
+
+def test_cuda_11_0_is_the_ga_row():
+    check, _result = _check("driver/cuda", driver_version="450.51.05", cuda_version="11.0")
+    assert check["reason"] == "CUDA 11.0 needs driver >= 450.51.05 (CUDA 11.0.2 GA); 450.51.05 meets it"
 
 
 def test_suggestions_old_driver():

@@ -12,7 +12,9 @@ from unittest.mock import patch
 
 import pytest
 
+from ansible_collections.dlstack.cdh.plugins.module_utils import library_state
 from ansible_collections.dlstack.cdh.plugins.modules import node_compliance
+from ansible_collections.dlstack.cdh.tests.unit.plugins.module_utils.cache_builder import build_new
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
     AnsibleExitJson,
     AnsibleFailJson,
@@ -87,6 +89,53 @@ class TestNodeCompliance(ModuleTestCase):
         assert "the header says nothing" in checks["cuDNN version"]["reason"]
         assert checks["CUDA toolkit version"]["reason"] == "CUDA 12 is wanted; found 11.8.89 in /usr/lib/cuda"
         assert result["summary"]["failed"] == len(result["failed_checks"]) == 5
+
+    def test_stale_cache_entry_fails_the_library_check(self):
+        stale = {"name": "libcudnn.so.9", "path": "/usr/lib/x86_64-linux-gnu/libcudnn.so.9", "version": "9",
+                 "stale": True,
+                 "stale_reason": "stale ld cache entry: /usr/lib/x86_64-linux-gnu/libcudnn.so.9 does not exist (run ldconfig)"}
+        libraries = dict(LIBRARIES, libraries={"libcudnn": [stale], "libcudart": LIBRARIES["libraries"]["libcudart"]})
+        result = self.run_module({"libraries": [{"name": "libcudnn", "version": "9"}, {"name": "libcudart", "present": False}]},
+                                 libraries=libraries)
+        checks = self.checks_by_name(result)
+        assert checks["library libcudnn found"]["ok"] is False
+        assert checks["library libcudnn found"]["reason"] == (
+            "the dynamic linker would fail on libcudnn: stale ld cache entry: "
+            "/usr/lib/x86_64-linux-gnu/libcudnn.so.9 does not exist (run ldconfig)")
+        # No version is read from a file that is not there.
+        assert "library libcudnn version" not in checks
+        assert checks["library libcudart absent"]["reason"] == "libcudart is still in the ld cache"
+
+    def test_absent_library_with_only_stale_entries_names_the_remedy(self):
+        stale = {"name": "libcudnn.so.8", "path": "/usr/lib/libcudnn.so.8", "stale": True, "stale_reason": "x"}
+        result = self.run_module({"libraries": [{"name": "libcudnn", "present": False}]},
+                                 libraries=dict(LIBRARIES, libraries={"libcudnn": [stale]}))
+        assert self.checks_by_name(result)["library libcudnn absent"]["reason"] == (
+            "libcudnn is still in the ld cache though its files are gone (stale ld cache; run ldconfig)")
+
+    def test_deleted_library_from_a_real_cache(self):
+        # The missed break: libcudnn.so.9 deleted while the ld cache still lists it.
+        lib_dir = self.tmp_path / "lib"
+        lib_dir.mkdir()
+        cache = self.tmp_path / "ld.so.cache"
+        cache.write_bytes(build_new([("libcudnn.so.9", str(lib_dir / "libcudnn.so.9"), 0x0303, 0)]))
+
+        def real_state(module, **kwargs):
+            return library_state.collect_library_state(
+                module, cache_path=str(cache), ld_so_conf_dir=str(self.tmp_path), **kwargs)
+
+        with patch.object(library_state, "DEBIAN_CUDA_HOME", str(self.tmp_path / "none")), \
+                patch.object(node_compliance, "collect_library_state", side_effect=real_state):
+            with set_module_args({"libraries": [{"name": "libcudnn"}], "cuda_homes": [], "cudnn_include_dirs": []}):
+                with patch.object(node_compliance, "collect_gpu_state", return_value=GPU_NO_DRIVER):
+                    with pytest.raises(AnsibleExitJson) as exc:
+                        node_compliance.main()
+        result = exc.value.result
+        check = self.checks_by_name(result)["library libcudnn found"]
+        assert result["compliant"] is False
+        assert check["actual"] == [str(lib_dir / "libcudnn.so.9")]
+        assert check["reason"] == ("the dynamic linker would fail on libcudnn: stale ld cache entry: %s does not exist "
+                                   "(run ldconfig)" % (lib_dir / "libcudnn.so.9"))
 
     def test_fail_on_drift_fails_with_all_reasons(self):
         result = self.run_module({"packages": [{"name": "nvidia-driver"}], "fail_on_drift": True})

@@ -39,13 +39,15 @@ def fixture(name):
 
 
 # nvmlErrorString texts of the codes used below (as libnvidia-ml returns them;
-# 9 was checked against Debian's libnvidia-ml1 535.x on this machine).
+# 3, 9, 12 and 15 were checked against Debian's libnvidia-ml1 535.x on this machine).
 ERROR_STRINGS = {
     0: b"Success",
     1: b"Uninitialized",
     3: b"Not Supported",
     7: b"Insufficient Size",
     9: b"Driver Not Loaded",
+    12: b"NVML Shared Library Not Found",
+    15: b"GPU is lost",
     18: b"RM has detected an NVML/RM version mismatch.",
 }
 
@@ -62,7 +64,10 @@ class FakeNVML(object):
 
     Each GPU is a dict of raw NVML values: name/uuid/bus_id (bytes), memory
     total/used (bytes), temperature (C), power (mW), persistence/ecc/compute/mig
-    (ints); a value of None means NOT_SUPPORTED for that GPU.
+    (ints), cc (major, minor); a value of None means NOT_SUPPORTED for that GPU.
+    lost=True: every query of that device answers NVML_ERROR_GPU_IS_LOST, as the
+    NVML reference documents for a GPU that "has fallen off the bus or is otherwise
+    inaccessible".
     """
 
     def __init__(self, gpus=(), init_rc=0, driver=b"535.183.01", cuda=12020, missing=()):
@@ -90,6 +95,7 @@ class FakeNVML(object):
             "nvmlDeviceGetComputeMode": self._uint_getter("compute"),
             "nvmlDeviceGetEccMode": self._pair_getter("ecc"),
             "nvmlDeviceGetMigMode": self._pair_getter("mig"),
+            "nvmlDeviceGetCudaComputeCapability": self._compute_capability,
         }
         for name, implementation in functions.items():
             if name not in missing:
@@ -100,6 +106,10 @@ class FakeNVML(object):
             self.calls.append(name)
             if name not in ("nvmlInit_v2", "nvmlErrorString") and not self.initialized:
                 return nvml.NVML_ERROR_UNINITIALIZED
+            if name.startswith("nvmlDeviceGet") and name not in ("nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetCount_v2"):
+                gpu = self._device(args[0])
+                if gpu is not None and gpu.get("lost"):
+                    return nvml.NVML_ERROR_GPU_IS_LOST
             return implementation(*args)
         return function
 
@@ -183,6 +193,11 @@ class FakeNVML(object):
         self._pointer(value, ctypes.c_uint)[0] = gpu["temperature"]
         return nvml.NVML_SUCCESS
 
+    def _compute_capability(self, handle, major, minor):
+        gpu = self._device(handle)
+        self._pointer(major, ctypes.c_int)[0], self._pointer(minor, ctypes.c_int)[0] = gpu["cc"]
+        return nvml.NVML_SUCCESS
+
     def _uint_getter(self, key):
         def getter(handle, value):
             gpu = self._device(handle)
@@ -204,16 +219,18 @@ class FakeNVML(object):
 
 
 MIB = 1024 * 1024
+# The columns of the 13-field rows below (SMI_FIELDS before compute_cap was added).
+FIELDS_13 = gpu_state.SMI_FIELDS[:13]
 # Values of GPU 0 and 1 of the 8x H100 node in fixtures/smi_8x_h100.csv, in NVML units.
 H100_0 = dict(name=b"NVIDIA H100 80GB HBM3", uuid=b"GPU-b42dd28e-ffdd-8720-1df0-98bd8cdc05b1",
               bus_id=b"00000000:18:00.0", memory_total=81559 * MIB, memory_used=1 * MIB,
-              temperature=30, power=100890, persistence=1, ecc=1, compute=0, mig=0)
+              temperature=30, power=100890, persistence=1, ecc=1, compute=0, mig=0, cc=(9, 0))
 H100_MIG = dict(H100_0, uuid=b"GPU-7c3cadbd-17e5-0913-f69b-c618122ea0cd", bus_id=b"00000000:2A:00.0",
                 temperature=30, power=82810, mig=1, compute=3)
 # A GeForce board: no ECC, no MIG, no power reading (NVML_ERROR_NOT_SUPPORTED).
 GEFORCE = dict(name=b"NVIDIA GeForce RTX 2080 SUPER", uuid=b"GPU-22b2c6ac-2d49-4863-197c-9c469071178a",
                bus_id=b"00000000:0C:00.0", memory_total=8192 * MIB, memory_used=214 * MIB,
-               temperature=40, power=None, persistence=0, ecc=None, compute=0, mig=None)
+               temperature=40, power=None, persistence=0, ecc=None, compute=0, mig=None, cc=(7, 5))
 
 
 class GpuInfoTestCase(ModuleTestCase):
@@ -244,9 +261,12 @@ class GpuInfoTestCase(ModuleTestCase):
         return path
 
     def run_module(self, args=None, library=None, smi=None, smi_path=SMI):
-        """Run main(); library is a FakeNVML or an exception, smi is (rc, stdout, stderr)."""
+        """Run main(); library is a FakeNVML or an exception, smi is (rc, stdout, stderr) or a list of them."""
         load = patch.object(nvml, "load_library")
-        run_command = patch.object(basic.AnsibleModule, "run_command", return_value=smi)
+        if isinstance(smi, list):
+            run_command = patch.object(basic.AnsibleModule, "run_command", side_effect=smi)
+        else:
+            run_command = patch.object(basic.AnsibleModule, "run_command", return_value=smi)
         bin_path = patch.object(basic.AnsibleModule, "get_bin_path", return_value=smi_path)
         with load as load_mock, run_command as run_mock, bin_path as bin_mock:
             if isinstance(library, Exception):
@@ -275,7 +295,7 @@ class TestNVMLPath(GpuInfoTestCase):
             "index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-b42dd28e-ffdd-8720-1df0-98bd8cdc05b1",
             "pci_bus_id": "00000000:18:00.0", "memory_total_mib": 81559, "memory_used_mib": 1,
             "temperature_c": 30, "power_draw_w": 100.89, "persistence_mode": "Enabled", "ecc_mode": "Enabled",
-            "compute_mode": "Default", "mig_mode": "Disabled",
+            "compute_mode": "Default", "mig_mode": "Disabled", "compute_capability": "9.0", "error": None,
         })
         self.assertEqual(result["gpus"][1]["mig_mode"], "Enabled")
         self.assertEqual(result["gpus"][1]["compute_mode"], "Exclusive_Process")
@@ -300,6 +320,38 @@ class TestNVMLPath(GpuInfoTestCase):
         self.assertEqual(result["status"], "ok")
         self.assertIsNone(result["gpus"][0]["mig_mode"])
         self.assertEqual(result["gpus"][0]["ecc_mode"], "Enabled")
+
+    def test_lost_gpu_is_that_gpus_error_not_the_nodes(self):
+        fake = FakeNVML(gpus=[H100_0, dict(H100_MIG, lost=True), GEFORCE])
+        result = self.run_module(library=fake)
+        self.assertEqual(result["status"], "gpu_error")
+        self.assertEqual(result["source"], "nvml")
+        self.assertEqual(result["gpu_count"], 2)
+        self.assertEqual(len(result["gpus"]), 3)
+        lost = result["gpus"][1]
+        self.assertEqual(lost["index"], 1)
+        self.assertEqual(lost["error"], "GPU is lost")
+        self.assertIsNone(lost["uuid"])
+        # The GPUs around it are read in full.
+        self.assertEqual(result["gpus"][0]["uuid"], "GPU-b42dd28e-ffdd-8720-1df0-98bd8cdc05b1")
+        self.assertEqual(result["gpus"][2]["compute_capability"], "7.5")
+        self.assertIsNone(result["gpus"][2]["error"])
+        self.assertEqual(result["message"], "GPU 1: GPU is lost")
+        self.assertEqual(result["warnings_list"], ["GPU 1: GPU is lost"])
+        self.assertEqual(fake.calls[-1], "nvmlShutdown")
+        self.run_mock.assert_not_called()
+
+    def test_compute_capability_and_an_older_library_without_it(self):
+        result = self.run_module(library=FakeNVML(gpus=[H100_0, GEFORCE]))
+        self.assertEqual([g["compute_capability"] for g in result["gpus"]], ["9.0", "7.5"])
+        result = self.run_module(library=FakeNVML(gpus=[H100_0], missing=("nvmlDeviceGetCudaComputeCapability",)))
+        self.assertEqual(result["status"], "ok")
+        self.assertIsNone(result["gpus"][0]["compute_capability"])
+
+    def test_library_not_found_is_no_driver(self):
+        result = self.run_module({"method": "nvml"}, library=FakeNVML(init_rc=nvml.NVML_ERROR_LIBRARY_NOT_FOUND))
+        self.assertEqual(result["status"], "no_driver")
+        self.assertEqual(result["message"], "NVML Shared Library Not Found")
 
     def test_driver_not_loaded(self):
         fake = FakeNVML(init_rc=nvml.NVML_ERROR_DRIVER_NOT_LOADED)
@@ -350,11 +402,12 @@ class TestNvidiaSmiPath(GpuInfoTestCase):
             "index": 7, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-33135771-a848-ece1-b61e-489e221d663c",
             "pci_bus_id": "00000000:DB:00.0", "memory_total_mib": 81559, "memory_used_mib": 1,
             "temperature_c": 29, "power_draw_w": 75.09, "persistence_mode": "Enabled", "ecc_mode": "Enabled",
-            "compute_mode": "Default", "mig_mode": "Disabled",
+            "compute_mode": "Default", "mig_mode": "Disabled", "compute_capability": None, "error": None,
         })
         argv = self.run_mock.call_args[0][0]
         self.assertEqual(argv[0], SMI)
-        self.assertEqual(argv[2], "--format=csv,noheader,nounits")
+        # With the header, so the columns that came back are named (after a fallback too).
+        self.assertEqual(argv[2], "--format=csv,nounits")
         self.assertEqual(argv[1].split("=", 1)[1].split(","), list(gpu_state.SMI_FIELDS))
 
     def test_mig_enabled(self):
@@ -365,6 +418,124 @@ class TestNvidiaSmiPath(GpuInfoTestCase):
         self.assertEqual(result["gpus"][0]["power_draw_w"], 71.15)
         self.assertEqual(result["driver_version"], "590.48.01")
         self.load_mock.assert_not_called()
+
+    def test_every_field_capture_of_a_mig_h100_read_through_its_header(self):
+        result = self.run_module({"method": "nvidia_smi"}, smi=(0, fixture("smi_h100_mig_all_fields.csv"), ""))
+        self.assertEqual(result["status"], "ok")
+        self.assertEqual(result["warnings_list"], [])
+        self.assertEqual(result["driver_version"], "590.48.01")
+        self.assertEqual(result["gpus"], [{
+            "index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-00000000-0000-0000-0000-000000000000",
+            "pci_bus_id": "00000000:00:09.0", "memory_total_mib": 81559, "memory_used_mib": 59,
+            "temperature_c": 42, "power_draw_w": 71.15, "persistence_mode": "Enabled", "ecc_mode": "Enabled",
+            "compute_mode": "Default", "mig_mode": "Enabled", "compute_capability": "9.0", "error": None,
+        }])
+
+    def test_compute_cap_capture_in_another_field_order(self):
+        result = self.run_module({"method": "nvidia_smi"}, smi=(0, fixture("smi_compute_cap_titanv_ada.csv"), ""))
+        self.assertEqual(result["status"], "ok")
+        self.assertEqual(result["gpu_count"], 2)
+        self.assertEqual([(g["index"], g["name"], g["compute_capability"]) for g in result["gpus"]],
+                         [(0, "NVIDIA TITAN V", "7.0"), (1, "NVIDIA RTX 5880 Ada Generation", "8.9")])
+        self.assertEqual(result["driver_version"], "570.86.15")
+        self.assertIsNone(result["gpus"][0]["uuid"])
+
+    def test_old_driver_rejects_new_fields_one_by_one(self):
+        # Driver 384.130 knows neither mig.mode.current (R450) nor compute_cap (R510); nvidia-smi names
+        # the first unknown field and exits 2. The compute_cap answer is the real 470 one; the
+        # mig.mode.current one is the same sentence with that field's name.
+        answers = [
+            (2, 'Field "mig.mode.current" is not a valid field to query.\n\n', ""),
+            (2, fixture("smi_470_compute_cap_rejected.txt"), ""),
+            (14, fixture("smi_384_quadro_p4000_inforom.csv"), ""),
+        ]
+        with patch.object(basic.AnsibleModule, "warn") as warn:
+            result = self.run_module({"method": "nvidia_smi"}, smi=answers)
+        asked = [call[0][0][1].split("=", 1)[1].split(",") for call in self.run_mock.call_args_list]
+        self.assertEqual(asked[0], list(gpu_state.SMI_FIELDS))
+        self.assertEqual(asked[1], [f for f in gpu_state.SMI_FIELDS if f != "mig.mode.current"])
+        self.assertEqual(asked[2], [f for f in gpu_state.SMI_FIELDS if f not in ("mig.mode.current", "compute_cap")])
+        self.assertEqual(result["status"], "ok")
+        self.assertEqual(result["gpu_count"], 1)
+        self.assertEqual(result["driver_version"], "384.130")
+        gpu = result["gpus"][0]
+        self.assertEqual((gpu["name"], gpu["pci_bus_id"], gpu["memory_total_mib"], gpu["memory_used_mib"]),
+                         ("Quadro P4000", "00000000:B3:00.0", 8105, 701))
+        self.assertEqual((gpu["temperature_c"], gpu["power_draw_w"], gpu["persistence_mode"]), (35, 6.0, "Disabled"))
+        self.assertEqual((gpu["ecc_mode"], gpu["mig_mode"], gpu["compute_capability"], gpu["uuid"]), (None, None, None, None))
+        self.assertEqual(result["warnings_list"], [
+            "nvidia-smi does not know the field mig.mode.current (an older driver); read without it",
+            "nvidia-smi does not know the field compute_cap (an older driver); read without it",
+            "nvidia-smi printed an unexpected line, skipped it: line has 1 fields, expected 11: "
+            "WARNING: infoROM is corrupted at gpu 0000:B3:00.0",
+            "nvidia-smi exited with rc=14 (infoROM is corrupted); its GPU rows were kept",
+        ])
+        self.assertEqual([call[0][0] for call in warn.call_args_list], result["warnings_list"])
+
+    def test_warning_before_the_rows(self):
+        lines = fixture("smi_384_quadro_p4000_inforom.csv").splitlines()
+        text = "\n".join(lines[-1:] + lines[:-1]) + "\n"
+        result = self.run_module({"method": "nvidia_smi"}, smi=(14, text, ""))
+        self.assertEqual(result["status"], "ok")
+        self.assertEqual(result["gpus"][0]["name"], "Quadro P4000")
+        self.assertIn("WARNING: infoROM is corrupted at gpu 0000:B3:00.0", result["warnings_list"][0])
+
+    def test_rows_are_kept_whatever_the_exit_code(self):
+        # An exit code nvidia-smi(1) does not list (15) is reported without a meaning, rows still kept.
+        result = self.run_module({"method": "nvidia_smi"}, smi=(15, fixture("smi_8x_h100.csv"), ""))
+        self.assertEqual(result["status"], "ok")
+        self.assertEqual(result["gpu_count"], 8)
+        self.assertEqual(result["warnings_list"], [
+            "nvidia-smi exited with rc=15 (see nvidia-smi(1)); its GPU rows were kept"])
+
+    def test_device_handle_error_is_that_gpus_error(self):
+        text = fixture("smi_device_handle_unknown_error.txt")
+        # The capture does not show the exit code; the verdict must not depend on it.
+        result = self.run_module({"method": "nvidia_smi"}, smi=(15, text, ""))
+        self.assertEqual(result["status"], "gpu_error")
+        self.assertEqual(result["gpu_count"], 0)
+        self.assertEqual(result["gpus"], [gpu_state.empty_gpu(pci_bus_id="0000:0B:00.0", error="Unknown Error")])
+        self.assertEqual(result["message"], "GPU 0000:0B:00.0: Unknown Error")
+
+    def test_device_handle_error_next_to_healthy_rows(self):
+        # The 8x H100 rows and the 2080 Ti node's error line in one output, as nvidia-smi lists the GPUs it
+        # can open and names the one it cannot; even with rc 0 the lost GPU does not pass as ok.
+        text = fixture("smi_8x_h100.csv") + fixture("smi_device_handle_unknown_error.txt")
+        result = self.run_module({"method": "nvidia_smi"}, smi=(0, text, ""))
+        self.assertEqual(result["status"], "gpu_error")
+        self.assertEqual(result["gpu_count"], 8)
+        self.assertEqual(len(result["gpus"]), 9)
+        self.assertEqual(result["gpus"][-1]["error"], "Unknown Error")
+        self.assertEqual(result["gpus"][7]["uuid"], "GPU-33135771-a848-ece1-b61e-489e221d663c")
+
+    def test_device_handle_error_without_a_space(self):
+        # The form in https://github.com/cihlab/fics-cluster-guide/issues/53 (title), copied unchanged.
+        result = self.run_module({"method": "nvidia_smi"},
+                                 smi=(15, "Unable to determine the device handle for GPU0000:20:00.0: Unknown Error\n", ""))
+        self.assertEqual(result["gpus"][0]["pci_bus_id"], "0000:20:00.0")
+        self.assertEqual(result["status"], "gpu_error")
+
+    def test_gpu_is_lost_cells_fail_that_gpu_only(self):
+        # GPU 3 of the 8x H100 rows with its values replaced by "[GPU is lost]": nvidia-smi prints a value it
+        # could not read as the bracketed NVML error string (nvmlErrorString(15) is "GPU is lost", checked
+        # against libnvidia-ml1 535 here), and "[GPU is lost]" rows of logged --query-gpu csv are quoted in
+        # public training notes found through the code search index. The row itself is built for this test.
+        lines = fixture("smi_8x_h100.csv").splitlines()
+        cells = lines[4].split(", ")
+        lines[4] = ", ".join(cells[:4] + ["[GPU is lost]"] * 8 + cells[12:])
+        result = self.run_module({"method": "nvidia_smi"}, smi=(0, "\n".join(lines) + "\n", ""))
+        self.assertEqual(result["status"], "gpu_error")
+        self.assertEqual(result["gpu_count"], 7)
+        lost = result["gpus"][3]
+        self.assertEqual((lost["index"], lost["error"], lost["memory_total_mib"]), (3, "GPU is lost", None))
+        self.assertEqual(result["message"], "GPU 3: GPU is lost")
+
+    def test_missing_libnvidia_ml_is_no_driver(self):
+        # rc 12: "NVML Shared Library couldn't be found or loaded" (nvidia-smi(1)).
+        result = self.run_module(library=NO_LIBRARY, smi=(12, fixture("smi_no_libnvidia_ml.txt"), ""))
+        self.assertEqual(result["status"], "no_driver")
+        self.assertEqual(result["source"], "nvidia-smi")
+        self.assertIn("couldn't find libnvidia-ml.so", result["message"])
 
     def test_not_available_values_are_null(self):
         result = self.run_module({"method": "nvidia_smi"}, smi=(0, fixture("smi_rtx2080super_na.csv"), ""))
@@ -391,7 +562,7 @@ class TestNvidiaSmiPath(GpuInfoTestCase):
     def test_unexpected_output_is_an_error_not_a_crash(self):
         result = self.run_module({"method": "nvidia_smi"}, smi=(0, "0, NVIDIA H100 80GB HBM3\n", ""))
         self.assertEqual(result["status"], "nvml_error")
-        self.assertIn("expected 13", result["message"])
+        self.assertIn("expected %d" % len(gpu_state.SMI_FIELDS), result["message"])
 
     def test_other_failure(self):
         text = "Failed to initialize NVML: Driver/library version mismatch\n"
@@ -505,7 +676,7 @@ class TestParsing(unittest.TestCase):
     def test_units_are_tolerated(self):
         gpus, driver = gpu_state.parse_smi_csv(
             "0, NVIDIA H100 80GB HBM3, GPU-x, 00000000:00:09.0, 81559 MiB, 59 MiB, 42, 71.15 W, "
-            "Enabled, Enabled, Default, Enabled, 590.48.01\n")
+            "Enabled, Enabled, Default, Enabled, 590.48.01\n", FIELDS_13)
         self.assertEqual((gpus[0]["memory_total_mib"], gpus[0]["power_draw_w"]), (81559, 71.15))
         self.assertEqual(driver, "590.48.01")
 

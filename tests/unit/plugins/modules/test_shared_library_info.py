@@ -17,7 +17,7 @@ from unittest.mock import patch
 
 from ansible.module_utils import basic
 
-from ansible_collections.dlstack.cdh.plugins.module_utils import ldcache, library_state
+from ansible_collections.dlstack.cdh.plugins.module_utils import compat, ldcache, library_state
 from ansible_collections.dlstack.cdh.plugins.modules import shared_library_info
 from ansible_collections.dlstack.cdh.tests.unit.plugins.module_utils.cache_builder import build_new
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
@@ -25,6 +25,15 @@ from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
 )
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def host_library(name):
+    """A real library file this host's ld cache lists under ``name``, or None."""
+    try:
+        entries = ldcache.read_cache("/etc/ld.so.cache").entries
+    except (OSError, ldcache.LdCacheError):
+        return None
+    return next((e.path for e in entries if e.name == name and os.path.isfile(e.path)), None)
 
 
 def fixture(*parts):
@@ -141,6 +150,50 @@ class TestLibraries(SharedLibraryInfoCase):
         self.assertEqual((ops["real_path"], ops["version"]), (None, "8"))
         self.assertEqual(result["libraries"]["libjvm"][0]["version"], None)
 
+    def test_stale_cache_entries_are_reported_with_the_remedy(self):
+        libc = host_library("libc.so.6")
+        if libc is None:
+            self.skipTest("no libc.so.6 in this host's ld cache")
+        lib_dir = self.mkdir("lib")
+        # A real shared object (SONAME libc.so.6) stands in for every library file.
+        shutil.copy(libc, os.path.join(lib_dir, "libc.so.6"))
+        os.symlink("libc.so.6", os.path.join(lib_dir, "libcudnn.so.8"))        # replaced: another library
+        os.symlink("libcudnn_ops.so.9.1.0", os.path.join(lib_dir, "libcudnn_ops.so.9"))  # target deleted
+        os.symlink("libc.so.6", os.path.join(lib_dir, "libc.so"))              # link-time name: any SONAME
+        self.mkdir("lib", "libcudnn_adv.so.9")
+        gone = os.path.join(lib_dir, "libcudnn.so.9")                          # deleted, cache not rebuilt
+        cache = self.write(os.path.join(self.tmp, "ld.so.cache"), build_new([
+            (name, os.path.join(lib_dir, name), 0x0303, 0)
+            for name in ("libcudnn.so.9", "libcudnn_ops.so.9", "libcudnn_adv.so.9", "libcudnn.so.8", "libc.so.6", "libc.so")
+        ]))
+
+        result = self.run_module(self.args(cache_path=cache, names=["libcudnn", "libcudnn*", "libc"]))
+
+        self.assertEqual(result["missing"], [])
+        by_name = {e["name"]: e for e in result["libraries"]["libcudnn*"] + result["libraries"]["libc"]}
+        self.assertEqual({n: e["stale"] for n, e in by_name.items()}, {
+            "libcudnn.so.9": True, "libcudnn_ops.so.9": True, "libcudnn_adv.so.9": True, "libcudnn.so.8": True,
+            "libc.so.6": False, "libc.so": False,
+        })
+        self.assertEqual(by_name["libcudnn.so.9"]["stale_reason"],
+                         "stale ld cache entry: %s does not exist (run ldconfig)" % gone)
+        self.assertEqual(by_name["libcudnn_ops.so.9"]["stale_reason"],
+                         "stale ld cache entry: %s/libcudnn_ops.so.9 is a dangling symlink (to libcudnn_ops.so.9.1.0) "
+                         "(run ldconfig)" % lib_dir)
+        self.assertEqual(by_name["libcudnn_adv.so.9"]["stale_reason"],
+                         "stale ld cache entry: %s/libcudnn_adv.so.9 is not a file (run ldconfig)" % lib_dir)
+        self.assertEqual(by_name["libcudnn.so.8"]["stale_reason"],
+                         "stale ld cache entry: %s/libcudnn.so.8 is now libc.so.6 (its SONAME), not libcudnn.so.8 "
+                         "(run ldconfig)" % lib_dir)
+        self.assertEqual(by_name["libcudnn.so.8"]["soname"], "libc.so.6")
+        self.assertEqual((by_name["libc.so.6"]["soname"], by_name["libc.so.6"]["stale_reason"]), ("libc.so.6", None))
+        self.assertEqual(by_name["libc.so"]["soname"], "libc.so.6")
+        # Each stale entry once, though two queries match libcudnn.so.9 and .8; in query order.
+        self.assertEqual([e["name"] for e in result["stale_entries"]],
+                         ["libcudnn.so.9", "libcudnn.so.8", "libcudnn_ops.so.9", "libcudnn_adv.so.9"])
+        self.assertEqual(result["stale_entries"][0],
+                         {"name": "libcudnn.so.9", "path": gone, "reason": by_name["libcudnn.so.9"]["stale_reason"]})
+
     def test_old_and_compat_caches_report_their_format(self):
         for name, fmt in (("container-debian12-old.cache", "old"), ("container-debian12-compat.cache", "old+new")):
             result = self.run_module(self.args(cache_path=fixture("ldcache", name), names=["libnvidia-ml"]))
@@ -205,10 +258,30 @@ class TestCudaAndCudnn(SharedLibraryInfoCase):
         self.assertEqual(self.commands, [[nvcc, "--version"]])
         self.assertEqual(result["cuda"], [
             # The symlink and its target are one toolkit: reported once, under the first name.
-            {"home": os.path.join(self.tmp, "cuda"), "real_home": json_home, "version": "12.8.90", "source": "version.json"},
+            {"home": os.path.join(self.tmp, "cuda"), "real_home": json_home, "version": "12.8.2", "source": "version.json"},
             {"home": txt_home, "real_home": txt_home, "version": "10.2.89", "source": "version.txt"},
             {"home": nvcc_home, "real_home": nvcc_home, "version": "13.0.88", "source": "nvcc"},
         ])
+
+    def test_version_json_prefers_the_release_over_cudart(self):
+        # CUDA 12.4 Update 1 (driver >= 550.54.15) and 12.4 GA (>= 550.54.14): only "cuda" tells them apart.
+        home = self.mkdir("cuda")
+        self.write(os.path.join(home, "version.json"),
+                   '{"cuda": {"name": "CUDA SDK", "version": "12.4.1"},'
+                   ' "cuda_cudart": {"name": "CUDA Runtime (cudart)", "version": "12.4.127"}}')
+        result = self.run_module(self.args(cuda_homes=[home]))
+        self.assertEqual([c["version"] for c in result["cuda"]], ["12.4.1"])
+        # The version read is what dl_stack_compat judges: 550.54.14 no longer counts as enough.
+        check = compat.check_stack({"driver_version": "550.54.14", "cuda_version": result["cuda"][0]["version"]})
+        driver_cuda = [c for c in check["checks"] if c["pair"] == "driver/cuda"][0]
+        self.assertEqual(driver_cuda["status"], "minor_version_compat")
+        self.assertIn("needs driver >= 550.54.15 (CUDA 12.4 Update 1)", driver_cuda["reason"])
+
+    def test_version_json_without_the_release_uses_cudart(self):
+        home = self.mkdir("cuda")
+        self.write(os.path.join(home, "version.json"), '{"cuda_cudart": {"name": "CUDA Runtime (cudart)", "version": "11.8.89"}}')
+        result = self.run_module(self.args(cuda_homes=[home]))
+        self.assertEqual([(c["version"], c["source"]) for c in result["cuda"]], [("11.8.89", "version.json")])
 
     def test_version_json_without_cudart_uses_the_sdk_key(self):
         home = self.mkdir("cuda")
