@@ -186,6 +186,21 @@ def test_apt_hold_in_check_mode_touches_only_installed_packages(tmp_path, state)
     assert "dlstack-test-not-installed" not in selections
 
 
+def test_apt_hold_runs_dpkg_selections_only_for_packages_whose_selection_differs(tmp_path):
+    # One dpkg-query read for all names: bash is "install" on this host (not held), so releasing
+    # it needs no dpkg_selections call (a skipped item) while holding it does (check mode: changed).
+    packages = {"bash": [{"name": "bash", "version": "5.2.15-2+b7", "source": "apt"}]}
+    known = "    - name: Known packages\n      ansible.builtin.set_fact:\n" \
+            "        ansible_facts: {packages: \"{{ test_packages }}\"}\n"
+    outputs = {}
+    for state in ("released", "held"):
+        rc, output = _play(tmp_path, known + HOLD, {"test_state": state, "test_packages": packages}, check=True)[:2]
+        assert rc == 0, output
+        outputs[state] = output.split("TASK [dlstack.cdh._common : Hold | Set the dpkg selections]")[1].split("TASK [")[0]
+    assert "skipping: [localhost] => (item=bash)" in outputs["released"]
+    assert "changed: [localhost] => (item=bash)" in outputs["held"]
+
+
 def test_direct_use_is_refused(tmp_path):
     playbook = tmp_path / "direct.yml"
     playbook.write_text("- hosts: localhost\n  connection: local\n  gather_facts: false\n"
