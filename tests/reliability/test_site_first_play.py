@@ -163,6 +163,9 @@ CDSW_PREPARE = """
 set -e
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
+# The package's own configuration asks for htpasswd credentials; this registry takes anonymous pushes.
+printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/docker-registry\nhttp:\n  addr: %s\n' \
+  "$REGISTRY" > /etc/docker/registry/anonymous.yml
 """
 LOCAL_CORE_SITE = """<?xml version="1.0"?>
 <configuration>
@@ -186,9 +189,8 @@ def site_nodes(request):
     request.addfinalizer(remove)
     for node in nodes.values():
         _run("podman", "run", "-d", "--name", node.name, "--network", "host", IMAGE, "/bin/sleep", "infinity")
-    nodes["cdsw"].sh(CDSW_PREPARE)
-    _run("podman", "exec", "-d", "-e", "REGISTRY_HTTP_ADDR=" + REGISTRY, nodes["cdsw"].name,
-         "docker-registry", "serve", "/etc/docker/registry/config.yml")
+    nodes["cdsw"].sh("REGISTRY=%s\n%s" % (REGISTRY, CDSW_PREPARE))
+    _run("podman", "exec", "-d", nodes["cdsw"].name, "docker-registry", "serve", "/etc/docker/registry/anonymous.yml")
     gateway = nodes["gateway"].name
     nodes["gateway"].sh(GATEWAY_PREPARE)
     _run("bash", str(ROOT / "scripts" / "hadoop-cluster.sh"), "client", "site-checks", gateway)
