@@ -106,6 +106,46 @@ def cudnn_row(cudnn):
     return min(series, key=lambda r: parse_version(r["first"])), True
 
 
+def cudnn_bracket(cudnn):
+    """(older, newer): the nearest CUDNN_CUDA rows of the same cuDNN major before and after a parsed
+    cuDNN release that no row covers, either None."""
+    key = (tuple(cudnn) + (0, 0))[:3]
+    same = [r for r in data.CUDNN_CUDA if parse_version(r["first"])[0] == key[0]]
+    older = [r for r in same if parse_version(r["last"]) < key]
+    newer = [r for r in same if parse_version(r["first"]) > key]
+    return (max(older, key=lambda r: parse_version(r["last"])) if older else None,
+            min(newer, key=lambda r: parse_version(r["first"])) if newer else None)
+
+
+def _judged_between(cuda, cudnn, cudnn_text):
+    """OK when the matrices on both sides of an unlisted cuDNN release agree that it has this CUDA.
+
+    Both neighbours list the CUDA minor; or, from CUDA 11 (cuDNN packages per CUDA major), the newer
+    one lists it and the older one has that CUDA major but predates the minor. Otherwise None:
+    the neighbours say nothing definite and the caller falls back to the nearest row.
+    """
+    older, newer = cudnn_bracket(cudnn)
+    if older is None or newer is None:
+        return None
+    mm = _mm(cuda)
+
+    def listed(row):
+        return [_mm(parse_version(c)) for c in row["cuda"]]
+
+    if mm not in listed(newer):
+        return None
+    head = "cuDNN %s is between the %s and %s support matrices in the data" % (
+        cudnn_text, _row_label(older), _row_label(newer))
+    if mm in listed(older):
+        return OK, "%s; both list CUDA %s" % (head, _mm_text(cuda))
+    same_major = [c for c in listed(older) if c[0] == cuda[0]]
+    if cuda[0] >= 11 and same_major and mm > max(same_major):
+        return OK, ("%s; the newer lists CUDA %s, the older has the CUDA %d.x package but predates %s "
+                    "(its newest is %s)" % (head, _mm_text(cuda), cuda[0], _mm_text(cuda),
+                                            version_text(max(same_major))))
+    return None
+
+
 def cudnn_cuda_majors(cudnn_version):
     """'8.9.7' -> [11, 12]: CUDA majors the cuDNN release ships packages for."""
     cudnn = _parse("cudnn_version", cudnn_version)
@@ -226,6 +266,10 @@ def check_cuda_cudnn(v):
     cuda_text, cuda = v["cuda_version"]
     cudnn_text, cudnn = v["cudnn_version"]
     row, inferred = cudnn_row(cudnn)
+    if row is None or inferred:
+        judged = _judged_between(cuda, cudnn, cudnn_text)
+        if judged is not None:
+            return judged
     if row is None:
         return UNKNOWN, "cuDNN %s is not in the support matrix data (known: %s)" % (
             cudnn_text, ", ".join(_row_label(r) for r in data.CUDNN_CUDA))

@@ -218,6 +218,14 @@ CUDNN_CUDA = (
                   "after the CUDA 11.8 row) "
                   "(https://docs.nvidia.com/deeplearning/cudnn/latest/support-matrix/index.html)",
     },
+    {
+        "first": "9.17.0", "last": "9.17.0",
+        "cuda": ("12.0", "12.1", "12.2", "12.3", "12.4", "12.5", "12.6", "12.8", "12.9", "13.0", "13.1"),
+        "complete": True,
+        "source": "cuDNN 9.17.0 Support Matrix, 'Supported NVIDIA Hardware and CUDA Version' (rows 'cuDNN 9.17.0 "
+                  "for CUDA 13.x' and 'for CUDA 12.x'; no CUDA 11.x package) "
+                  "(https://docs.nvidia.com/deeplearning/cudnn/latest/reference/support-matrix.html)",
+    },
 )
 
 # ---------------------------------------------------------------------------
