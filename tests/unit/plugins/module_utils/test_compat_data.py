@@ -1,0 +1,110 @@
+# Copyright: dlstack.cdh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Coverage of the compatibility tables: no release series may have a silent gap, and the
+mainstream stacks are accepted under strict while known-bad ones are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.dlstack.cdh.plugins.module_utils import compat_data as data
+from ansible_collections.dlstack.cdh.plugins.module_utils.compat import (
+    cudnn_bracket,
+    cudnn_row,
+    check_stack,
+    cuda_driver_row,
+)
+from ansible_collections.dlstack.cdh.plugins.module_utils.version import parse_version
+
+# Every CUDA toolkit minor NVIDIA released from 7.5 on (there is no 12.7).
+CUDA_RELEASED = {7: (5,), 8: (0,), 9: (0, 1, 2), 10: (0, 1, 2), 11: tuple(range(0, 9)),
+                 12: (0, 1, 2, 3, 4, 5, 6, 8, 9), 13: (0, 1, 2)}
+
+# cuDNN minors from 8.0 to the newest row in the data; each must have a row or be bracketed
+# by rows of its major (compat.cudnn_bracket), so the matrices judge it.
+CUDNN_MINORS = [(8, m) for m in range(0, 10)] + [(9, m) for m in range(0, 18)]
+# Series with no row and no bracket because no support matrix for them could be read yet
+# (5.x, 6.x, 7.0-7.5). The test fails when one of them gets a row, so the list stays true.
+CUDNN_UNCONFIRMED = [(5, 0), (5, 1), (6, 0)] + [(7, m) for m in range(0, 6)]
+
+TF_MINORS = [(1, m) for m in range(0, 16)] + [(2, m) for m in range(0, 19)]
+
+
+def _tf_minors():
+    return {parse_version(r[0].split("-", 1)[1])[:2] for r in data.TENSORFLOW_GPU}
+
+
+def _judged(mm):
+    key = mm + (0,)
+    row, _inferred = cudnn_row(key)
+    older, newer = cudnn_bracket(key)
+    return row is not None or (older is not None and newer is not None)
+
+
+@pytest.mark.parametrize("major, minors", sorted(CUDA_RELEASED.items()))
+def test_every_cuda_minor_has_a_minimum_driver(major, minors):
+    missing = [m for m in minors if cuda_driver_row((major, m)) is None]
+    assert not missing, "CUDA %d.%s missing from CUDA_MIN_DRIVER" % (major, missing)
+
+
+def test_cuda_table_lists_no_unreleased_minor():
+    listed = {parse_version(r[1])[:2] for r in data.CUDA_MIN_DRIVER} - {(7, 0)}
+    expected = {(ma, mi) for ma, mis in CUDA_RELEASED.items() for mi in mis}
+    assert listed == expected
+
+
+def test_every_tensorflow_minor_is_listed():
+    assert sorted(set(TF_MINORS) - _tf_minors()) == []
+
+
+@pytest.mark.parametrize("mm", CUDNN_MINORS, ids=lambda mm: "%d.%d" % mm)
+def test_every_cudnn_minor_is_judged_by_the_matrices(mm):
+    assert _judged(mm), "cuDNN %d.%d has neither a row nor rows on both sides in CUDNN_CUDA" % mm
+
+
+def test_unconfirmed_cudnn_series_are_still_missing():
+    assert [mm for mm in CUDNN_UNCONFIRMED if cudnn_row(mm + (0,))[0] is not None] == []
+
+
+def test_cudnn_rows_are_ordered_and_disjoint():
+    rows = [(parse_version(r["first"]), parse_version(r["last"])) for r in data.CUDNN_CUDA]
+    assert all(first <= last for first, last in rows)
+    assert all(a[1] < b[0] for a, b in zip(rows, rows[1:]))
+
+
+def test_every_row_names_its_source():
+    assert all(r["source"] for r in data.CUDNN_CUDA)
+
+
+@pytest.mark.parametrize("versions", [
+    {"cudnn_version": "9.3.0", "cuda_version": "12.5", "tensorflow_version": "2.18.0", "python_version": "3.11"},
+    {"cudnn_version": "8.6.0", "cuda_version": "11.8", "tensorflow_version": "2.12.0"},
+    {"cudnn_version": "8.1.1", "cuda_version": "11.2", "tensorflow_version": "2.5.0"},
+    {"cudnn_version": "9.12.0", "cuda_version": "12.9"},
+], ids=["tf218", "cudnn86", "cudnn811", "cudnn912"])
+def test_mainstream_stacks_accepted_under_strict(versions):
+    result = check_stack(versions, strict=True)
+    assert result["compatible"], result["reasons"]
+    cuda_cudnn = [c for c in result["checks"] if c["pair"] == "cuda/cudnn"][0]
+    assert cuda_cudnn["status"] == "ok"
+    assert "between the" in cuda_cudnn["reason"]
+
+
+@pytest.mark.parametrize("versions, pair, status", [
+    ({"tensorflow_version": "2.18.0", "cuda_version": "11.8"}, "tensorflow/cuda", "incompatible"),
+    ({"cudnn_version": "9.0.0", "cuda_version": "10.2"}, "cuda/cudnn", "incompatible"),
+    ({"cudnn_version": "9.17.0", "cuda_version": "10.2"}, "cuda/cudnn", "incompatible"),
+    ({"cudnn_version": "9.17.0", "cuda_version": "11.8"}, "cuda/cudnn", "incompatible"),  # 9.17 has no 11.x
+    ({"cudnn_version": "9.3.0", "cuda_version": "10.2"}, "cuda/cudnn", "unknown"),
+    ({"cudnn_version": "8.6.0", "cuda_version": "12.1"}, "cuda/cudnn", "unknown"),  # CUDA 12 came later in 8.x
+])
+def test_refused_under_strict(versions, pair, status):
+    result = check_stack(versions, strict=True)
+    assert not result["compatible"]
+    check = [c for c in result["checks"] if c["pair"] == pair][0]
+    assert check["status"] == status, check["reason"]
+
+
+def test_cudnn_9_17_with_cuda_13():
+    result = check_stack({"cudnn_version": "9.17.0", "cuda_version": "13.0"}, strict=True)
+    assert result["compatible"], result["reasons"]
