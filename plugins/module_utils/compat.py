@@ -427,6 +427,22 @@ def check_caffe_opencv(v):
     return OK, "%s; OpenCV %s still defines them" % (use, cv_text)
 
 
+def check_caffe_cudnn(v):
+    unknown = _caffe_known(v)
+    if unknown:
+        return unknown
+    cudnn_text, cudnn = v["cudnn_version"]
+    spec = data.CAFFE_CUDNN
+    if cudnn >= parse_version(spec["removed_from"]):
+        return INCOMPATIBLE, ("Caffe 1.0 calls cudnnGetConvolution{Forward,BackwardFilter,BackwardData}Algorithm, "
+                              "which cuDNN %s removed; cuDNN %s cannot build it (%s)"
+                              % (spec["removed_from"], cudnn_text, spec["source"]))
+    if cudnn < parse_version(spec["min"]):
+        return UNKNOWN, ("Caffe 1.0 has code paths for cuDNN %s to 7; cuDNN %s is older (%s)"
+                         % (spec["min"], cudnn_text, spec["source"]))
+    return OK, "Caffe 1.0 builds with cuDNN %s to 7; cuDNN %s is in range" % (spec["min"], cudnn_text)
+
+
 PAIRS = (
     ("driver/cuda", ("driver_version", "cuda_version"), check_driver_cuda),
     ("cuda/cudnn", ("cuda_version", "cudnn_version"), check_cuda_cudnn),
@@ -436,6 +452,7 @@ PAIRS = (
     ("tensorflow/tensorflow_io", ("tensorflow_version", "tensorflow_io_version"), check_tensorflow_tensorflow_io),
     ("caffe/protobuf", ("caffe_version", "protobuf_version"), check_caffe_protobuf),
     ("caffe/opencv", ("caffe_version", "opencv_version"), check_caffe_opencv),
+    ("caffe/cudnn", ("caffe_version", "cudnn_version"), check_caffe_cudnn),
 )
 
 

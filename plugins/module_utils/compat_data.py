@@ -234,12 +234,16 @@ CUDNN_CUDA = (
 
 TENSORFLOW_SOURCE = (
     "TensorFlow 'Build from source', section 'Tested build configurations', Linux, table 'GPU' "
-    "(https://www.tensorflow.org/install/source#gpu; tensorflow/docs site/en/install/source.md)"
+    "(https://www.tensorflow.org/install/source#gpu; tensorflow/docs site/en/install/source.md, "
+    "read at tensorflow/docs commit 7c36502 of 2026-03-11, rows tensorflow-2.21.0 down to tensorflow_gpu-1.0.0)"
 )
 
 # (version as printed, Python versions, cuDNN, CUDA). Newest first. Looked up by
 # major.minor of the given TensorFlow version (the table has one row per minor release).
 TENSORFLOW_GPU = (
+    ("tensorflow-2.21.0", "3.10-3.13", "9.3", "12.5"),
+    ("tensorflow-2.20.0", "3.9-3.13", "9.3", "12.5"),
+    ("tensorflow-2.19.0", "3.9-3.12", "9.3", "12.5"),
     ("tensorflow-2.18.0", "3.9-3.12", "9.3", "12.5"),
     ("tensorflow-2.17.0", "3.9-3.12", "8.9", "12.3"),
     ("tensorflow-2.16.1", "3.9-3.12", "8.9", "12.3"),
@@ -386,6 +390,21 @@ CAFFE_OPENCV = {
                        "cv::IMREAD_GRAYSCALE (OpenCV 4 dropped the C constants)",
         "source": "https://github.com/BVLC/caffe/issues/6680 ; https://github.com/BVLC/caffe/pull/7065",
     },
+}
+
+# BVLC Caffe 1.0 <-> cuDNN. Its cuDNN layers call cudnnGetConvolutionForwardAlgorithm,
+# cudnnGetConvolutionBackwardFilterAlgorithm and cudnnGetConvolutionBackwardDataAlgorithm
+# (src/caffe/layers/cudnn_conv_layer.cpp at tag 1.0) with the *_SPECIFY_WORKSPACE_LIMIT
+# preferences, which cuDNN 8 removed: building against cuDNN 8 fails with "was not declared in
+# this scope" (BVLC/caffe issue #6970, cuDNN 8.0.3). include/caffe/util/cudnn.hpp at tag 1.0 has
+# code paths for cuDNN >= 5 (CUDNN_VERSION_MIN(5, 0, 0)) and >= 6 (the cudnnSetConvolution2dDescriptor
+# data type argument); docs/installation.md names cuDNN v6 and says older cuDNN is for older Caffe.
+# Older than 5 is therefore not judged.
+CAFFE_CUDNN = {
+    "min": "5.0",
+    "removed_from": "8.0",
+    "source": "BVLC/caffe tag 1.0 include/caffe/util/cudnn.hpp and src/caffe/layers/cudnn_conv_layer.cpp; "
+              "https://github.com/BVLC/caffe/issues/6970",
 }
 
 # The Caffe release these patches are about.

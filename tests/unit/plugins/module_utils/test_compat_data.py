@@ -27,7 +27,7 @@ CUDNN_MINORS = [(8, m) for m in range(0, 10)] + [(9, m) for m in range(0, 18)]
 # (5.x, 6.x, 7.0-7.5). The test fails when one of them gets a row, so the list stays true.
 CUDNN_UNCONFIRMED = [(5, 0), (5, 1), (6, 0)] + [(7, m) for m in range(0, 6)]
 
-TF_MINORS = [(1, m) for m in range(0, 16)] + [(2, m) for m in range(0, 19)]
+TF_MINORS = [(1, m) for m in range(0, 16)] + [(2, m) for m in range(0, 22)]
 
 
 def _tf_minors():
@@ -108,3 +108,29 @@ def test_refused_under_strict(versions, pair, status):
 def test_cudnn_9_17_with_cuda_13():
     result = check_stack({"cudnn_version": "9.17.0", "cuda_version": "13.0"}, strict=True)
     assert result["compatible"], result["reasons"]
+
+
+@pytest.mark.parametrize("cudnn, status", [
+    ("5.1.10", "ok"),
+    ("6.0", "ok"),
+    ("7.6.5", "ok"),
+    ("8.0.3", "incompatible"),   # BVLC/caffe#6970
+    ("9.3.0", "incompatible"),
+    ("4.0.7", "unknown"),
+])
+def test_caffe_cudnn(cudnn, status):
+    result = check_stack({"caffe_version": "1.0", "cudnn_version": cudnn})
+    check = [c for c in result["checks"] if c["pair"] == "caffe/cudnn"][0]
+    assert check["status"] == status, check["reason"]
+
+
+def test_caffe_cudnn_other_caffe_is_unknown():
+    result = check_stack({"caffe_version": "0.17.3", "cudnn_version": "8.0.3"})
+    assert [c["status"] for c in result["checks"] if c["pair"] == "caffe/cudnn"] == ["unknown"]
+
+
+@pytest.mark.parametrize("tf", ["2.19.0", "2.20.0", "2.21.0"])
+def test_newest_tensorflow_tested_with_cudnn_9_3_cuda_12_5(tf):
+    result = check_stack({"tensorflow_version": tf, "cudnn_version": "9.3.0", "cuda_version": "12.5"}, strict=True)
+    assert result["compatible"], result["reasons"]
+    assert check_stack({"tensorflow_version": tf, "python_version": "3.14"})["compatible"] is False
