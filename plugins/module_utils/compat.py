@@ -657,3 +657,78 @@ SPARK_PAIRS = (
     ("spark/tensorflow", ("spark_version", "tensorflow_version"), check_spark_tensorflow),
 )
 PAIRS = PAIRS + SPARK_PAIRS
+
+
+# ---------------------------------------------------------------------------
+# GPU architecture (compute capability) <-> driver branch / CUDA / kernel modules
+# Not wired into check_stack yet: nvidia_gpu_info does not report the compute capability.
+# ---------------------------------------------------------------------------
+
+KERNEL_MODULE_FLAVOURS = ("open", "proprietary")
+
+
+def gpu_arch_row(compute_capability):
+    """The GPU_ARCH row of a compute capability ('8.6', (8, 6)), or None."""
+    cc = _mm(parse_version(compute_capability) if isinstance(compute_capability, str) else compute_capability)
+    for row in data.GPU_ARCH:
+        if cc in [_mm(parse_version(c)) for c in row["cc"]]:
+            return row
+    return None
+
+
+def _cuda_after_last(cuda, last):
+    last_v = parse_version(last)
+    return cuda[0] > last_v[0] if len(last_v) == 1 else _mm(cuda) > last_v
+
+
+def check_gpu_arch(compute_capability, driver_version=None, cuda_version=None, kernel_modules=None):
+    """Judge a GPU architecture against a driver, a CUDA toolkit and a kernel module flavour.
+
+    Returns [(topic, status, reason)] for each of 'driver', 'cuda', 'kernel_modules' that was given.
+    Raises CompatInputError on unreadable input.
+    """
+    cc = _parse("compute_capability", compute_capability)
+    if kernel_modules is not None and kernel_modules not in KERNEL_MODULE_FLAVOURS:
+        raise CompatInputError("kernel_modules %r is not one of %s" % (kernel_modules, ", ".join(KERNEL_MODULE_FLAVOURS)))
+    row = gpu_arch_row(cc)
+    out = []
+    if row is None:
+        why = "compute capability %s is not in the GPU architecture data" % _mm_text(cc)
+        for topic, given in (("driver", driver_version), ("cuda", cuda_version), ("kernel_modules", kernel_modules)):
+            if given is not None:
+                out.append((topic, UNKNOWN, why))
+        return out
+    name = "%s (compute capability %s)" % (row["arch"], _mm_text(cc))
+    if driver_version is not None:
+        driver_text = str(driver_version).strip()
+        branch = _parse("driver_version", driver_text)[0]
+        if row["last_branch"] is not None and branch > row["last_branch"]:
+            out.append(("driver", INCOMPATIBLE, "%s is supported up to driver branch R%d; %s is R%d"
+                        % (name, row["last_branch"], driver_text, branch)))
+        elif row["last_branch"] is not None:
+            out.append(("driver", OK, "%s is supported up to driver branch R%d; %s is R%d"
+                        % (name, row["last_branch"], driver_text, branch)))
+        else:
+            out.append(("driver", OK, "%s is supported by current driver branches" % name))
+    if cuda_version is not None:
+        cuda_text = str(cuda_version).strip()
+        cuda = _parse("cuda_version", cuda_text)
+        if row["first_cuda"] is not None and _mm(cuda) < parse_version(row["first_cuda"]):
+            out.append(("cuda", INCOMPATIBLE, "%s needs CUDA %s or newer; %s is older"
+                        % (name, row["first_cuda"], cuda_text)))
+        elif row["last_cuda"] is not None and _cuda_after_last(cuda, row["last_cuda"]):
+            last = row["last_cuda"] + (".x" if "." not in row["last_cuda"] else "")
+            out.append(("cuda", INCOMPATIBLE, "%s is supported up to CUDA %s; %s is newer" % (name, last, cuda_text)))
+        elif row["first_cuda"] is None:
+            out.append(("cuda", UNKNOWN, "the first CUDA toolkit for %s is not in the data" % name))
+        else:
+            out.append(("cuda", OK, "%s is supported by CUDA %s" % (name, cuda_text)))
+    if kernel_modules is not None:
+        if row["modules"] is None:
+            out.append(("kernel_modules", UNKNOWN, "the kernel module flavour for %s is not in the data" % name))
+        elif row["modules"] in ("both", kernel_modules):
+            out.append(("kernel_modules", OK, "the %s kernel modules drive %s" % (kernel_modules, name)))
+        else:
+            out.append(("kernel_modules", INCOMPATIBLE, "%s needs the %s kernel modules, not the %s ones"
+                        % (name, row["modules"], kernel_modules)))
+    return out

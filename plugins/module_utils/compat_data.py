@@ -452,3 +452,50 @@ SPARK_PYSPARK_RULE_SOURCE = (
     "pyspark on PyPI: 'suitable for interacting with an existing cluster' (of the same Spark release; "
     "Python and JVM sides talk through Py4J by method name)"
 )
+
+# ---------------------------------------------------------------------------
+# GPU architecture <-> driver branch / CUDA / kernel module flavour
+# ---------------------------------------------------------------------------
+
+GPU_ARCH_SOURCE = (
+    "NVIDIA 'CUDA and Architecture Matrix' (CUDA 11.x documentation, reproduced by Phoronix/wccftech 2021: "
+    "first and last CUDA toolkit, last driver branch per compute capability); CUDA 12.8 Toolkit Release Notes "
+    "'Deprecated Architectures' (Maxwell, Pascal, Volta: offline compilation and library support removed in the "
+    "next major toolkit, quoted in pytorch/pytorch#157517; NVIDIA/cuDecomp#97: CUDA 13.0 dropped SM70); NVIDIA "
+    "Driver Installation Guide 'Kernel Modules' (open modules Turing and newer only, proprietary required for "
+    "Maxwell, Pascal, Volta); R580 as the Maxwell-Volta legacy branch (NixOS wiki 'legacy_580, aka Maxwell-Volta', "
+    "GLFS 'NVIDIA-r580 ... Maxwell through Blackwell'); Blackwell only with open modules (NixOS wiki: data center "
+    "GPUs from Grace Hopper or Blackwell must use the open modules) and from CUDA 12.8 (cuDNN 9.10.2 support "
+    "matrix: compute capability 10.0 / 12.0 only in its CUDA 12.8-12.9 package)"
+)
+
+# Per architecture: compute capabilities, first CUDA toolkit that targets it (None: not read),
+# last CUDA toolkit ("11" = any 11.x; None: still supported), last driver branch (None: current),
+# and which kernel module flavour drives it ("both", "proprietary", "open"; None: not read).
+# Ada Lovelace and Hopper rows carry no first CUDA and Hopper no module flavour (the sources name
+# Grace Hopper, not every Hopper part): not read, so not judged. Volta's 7.2 is Xavier (cuDNN 7.6
+# support matrix); Blackwell's capabilities are the SM100/103/120/121 of cuRANDDx 0.2.0's notes.
+GPU_ARCH = (
+    {"arch": "Fermi", "cc": ("2.0",), "first_cuda": "3.0", "last_cuda": "8.0", "last_branch": 390,
+     "modules": "proprietary"},
+    {"arch": "Kepler", "cc": ("3.0", "3.2"), "first_cuda": "6.0", "last_cuda": "10.2", "last_branch": 470,
+     "modules": "proprietary"},
+    {"arch": "Kepler", "cc": ("3.5", "3.7"), "first_cuda": "6.0", "last_cuda": "11", "last_branch": 470,
+     "modules": "proprietary"},
+    {"arch": "Maxwell", "cc": ("5.0", "5.2", "5.3"), "first_cuda": "6.5", "last_cuda": "12", "last_branch": 580,
+     "modules": "proprietary"},
+    {"arch": "Pascal", "cc": ("6.0", "6.1"), "first_cuda": "8.0", "last_cuda": "12", "last_branch": 580,
+     "modules": "proprietary"},
+    {"arch": "Volta", "cc": ("7.0", "7.2"), "first_cuda": "9.0", "last_cuda": "12", "last_branch": 580,
+     "modules": "proprietary"},
+    {"arch": "Turing", "cc": ("7.5",), "first_cuda": "10.0", "last_cuda": None, "last_branch": None,
+     "modules": "both"},
+    {"arch": "Ampere", "cc": ("8.0", "8.6"), "first_cuda": "11.0", "last_cuda": None, "last_branch": None,
+     "modules": "both"},
+    {"arch": "Ada Lovelace", "cc": ("8.9",), "first_cuda": None, "last_cuda": None, "last_branch": None,
+     "modules": "both"},
+    {"arch": "Hopper", "cc": ("9.0",), "first_cuda": None, "last_cuda": None, "last_branch": None,
+     "modules": None},
+    {"arch": "Blackwell", "cc": ("10.0", "10.3", "12.0", "12.1"), "first_cuda": "12.8", "last_cuda": None,
+     "last_branch": None, "modules": "open"},
+)

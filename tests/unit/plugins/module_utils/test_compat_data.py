@@ -9,10 +9,13 @@ import pytest
 
 from ansible_collections.dlstack.cdh.plugins.module_utils import compat_data as data
 from ansible_collections.dlstack.cdh.plugins.module_utils.compat import (
-    cudnn_bracket,
-    cudnn_row,
+    CompatInputError,
+    check_gpu_arch,
     check_stack,
     cuda_driver_row,
+    cudnn_bracket,
+    cudnn_row,
+    gpu_arch_row,
 )
 from ansible_collections.dlstack.cdh.plugins.module_utils.version import parse_version
 
@@ -134,3 +137,44 @@ def test_newest_tensorflow_tested_with_cudnn_9_3_cuda_12_5(tf):
     result = check_stack({"tensorflow_version": tf, "cudnn_version": "9.3.0", "cuda_version": "12.5"}, strict=True)
     assert result["compatible"], result["reasons"]
     assert check_stack({"tensorflow_version": tf, "python_version": "3.14"})["compatible"] is False
+
+
+@pytest.mark.parametrize("cc, kwargs, expected", [
+    ("3.5", {"driver_version": "470.256.02"}, [("driver", "ok")]),
+    ("3.7", {"driver_version": "535.183.01"}, [("driver", "incompatible")]),    # Kepler ends at R470
+    ("3.5", {"cuda_version": "11.4"}, [("cuda", "ok")]),
+    ("3.5", {"cuda_version": "12.0"}, [("cuda", "incompatible")]),              # Kepler ends at CUDA 11.x
+    ("3.0", {"cuda_version": "11.0"}, [("cuda", "incompatible")]),              # 3.0 ends at CUDA 10.2
+    ("6.1", {"driver_version": "580.95.05", "cuda_version": "12.9"}, [("driver", "ok"), ("cuda", "ok")]),
+    ("7.0", {"driver_version": "590.44.01"}, [("driver", "incompatible")]),     # Maxwell-Volta end at R580
+    ("5.2", {"cuda_version": "13.0"}, [("cuda", "incompatible")]),
+    ("6.0", {"kernel_modules": "open"}, [("kernel_modules", "incompatible")]),
+    ("7.5", {"kernel_modules": "proprietary", "cuda_version": "13.1"}, [("cuda", "ok"), ("kernel_modules", "ok")]),
+    ("12.0", {"cuda_version": "12.6"}, [("cuda", "incompatible")]),             # Blackwell needs CUDA 12.8
+    ("10.0", {"cuda_version": "12.8", "kernel_modules": "open"}, [("cuda", "ok"), ("kernel_modules", "ok")]),
+    ("12.0", {"kernel_modules": "proprietary"}, [("kernel_modules", "incompatible")]),
+    ("8.9", {"cuda_version": "11.8"}, [("cuda", "unknown")]),                   # first CUDA for Ada not read
+    ("9.0", {"kernel_modules": "proprietary"}, [("kernel_modules", "unknown")]),
+    ("1.3", {"driver_version": "340.108"}, [("driver", "unknown")]),
+])
+def test_check_gpu_arch(cc, kwargs, expected):
+    got = check_gpu_arch(cc, **kwargs)
+    assert [(t, s) for t, s, _r in got] == expected, got
+
+
+def test_check_gpu_arch_reason_names_the_limit():
+    (_topic, _status, reason), = check_gpu_arch("3.7", driver_version="535.183.01")
+    assert reason == "Kepler (compute capability 3.7) is supported up to driver branch R470; 535.183.01 is R535"
+
+
+def test_check_gpu_arch_bad_input():
+    with pytest.raises(CompatInputError, match="kernel_modules"):
+        check_gpu_arch("8.6", kernel_modules="nouveau")
+    with pytest.raises(CompatInputError, match="compute_capability"):
+        check_gpu_arch("sm_86")
+
+
+def test_gpu_arch_capabilities_unique():
+    ccs = [c for r in data.GPU_ARCH for c in r["cc"]]
+    assert len(ccs) == len(set(ccs))
+    assert gpu_arch_row("8.6")["arch"] == "Ampere"
