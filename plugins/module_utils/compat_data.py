@@ -118,6 +118,21 @@ MINOR_VERSION_COMPAT_MIN_DRIVER = {
 # matrix was cut off, so a CUDA version missing from the row is "unknown", not "incompatible".
 CUDNN_CUDA = (
     {
+        "first": "7.5.0", "last": "7.5.0",
+        "cuda": ("10.0",),
+        "complete": False,
+        "source": "cuDNN 7.6.0 Support Matrix, Table 1, rows 'cuDNN 7.5.0' (copy cut off after the CUDA 10.0.x row) "
+                  "(https://docs.nvidia.com/deeplearning/cudnn/archives/cudnn_760/cudnn-support-matrix/index.html)",
+    },
+    {
+        "first": "7.5.1", "last": "7.5.1",
+        "cuda": ("9.0", "9.2", "10.0", "10.1"),
+        "complete": True,
+        "source": "cuDNN 7.6.0 Support Matrix, Table 1, rows 'cuDNN 7.5.1' (CUDA 10.1.105, 10.0.x, 9.2.88, 9.0.176; "
+                  "9.1.85 and 8.0.61 'Not Supported') "
+                  "(https://docs.nvidia.com/deeplearning/cudnn/archives/cudnn_760/cudnn-support-matrix/index.html)",
+    },
+    {
         "first": "7.6.0", "last": "7.6.3",
         "cuda": ("9.0", "9.2", "10.0", "10.1"),
         "complete": True,

@@ -25,10 +25,10 @@ CUDA_RELEASED = {7: (5,), 8: (0,), 9: (0, 1, 2), 10: (0, 1, 2), 11: tuple(range(
 
 # cuDNN minors from 8.0 to the newest row in the data; each must have a row or be bracketed
 # by rows of its major (compat.cudnn_bracket), so the matrices judge it.
-CUDNN_MINORS = [(8, m) for m in range(0, 10)] + [(9, m) for m in range(0, 18)]
+CUDNN_MINORS = [(7, 5), (7, 6)] + [(8, m) for m in range(0, 10)] + [(9, m) for m in range(0, 18)]
 # Series with no row and no bracket because no support matrix for them could be read yet
-# (5.x, 6.x, 7.0-7.5). The test fails when one of them gets a row, so the list stays true.
-CUDNN_UNCONFIRMED = [(5, 0), (5, 1), (6, 0)] + [(7, m) for m in range(0, 6)]
+# (5.x, 6.x, 7.0-7.4). The test fails when one of them gets a row, so the list stays true.
+CUDNN_UNCONFIRMED = [(5, 0), (5, 1), (6, 0)] + [(7, m) for m in range(0, 5)]
 
 TF_MINORS = [(1, m) for m in range(0, 16)] + [(2, m) for m in range(0, 22)]
 
@@ -178,3 +178,16 @@ def test_gpu_arch_capabilities_unique():
     ccs = [c for r in data.GPU_ARCH for c in r["cc"]]
     assert len(ccs) == len(set(ccs))
     assert gpu_arch_row("8.6")["arch"] == "Ampere"
+
+
+@pytest.mark.parametrize("cuda, cudnn, status", [
+    ("10.1", "7.5.1", "ok"),
+    ("9.1", "7.5.1", "incompatible"),    # 'CUDA 9.1.85 (Not Supported)'
+    ("8.0", "7.5.1", "incompatible"),
+    ("10.0", "7.5.0", "ok"),
+    ("9.0", "7.5.0", "unknown"),         # the available copy of the 7.5.0 rows is cut off
+])
+def test_cudnn_7_5(cuda, cudnn, status):
+    check = [c for c in check_stack({"cuda_version": cuda, "cudnn_version": cudnn})["checks"]
+             if c["pair"] == "cuda/cudnn"][0]
+    assert check["status"] == status, check["reason"]
