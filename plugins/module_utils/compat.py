@@ -106,6 +106,46 @@ def cudnn_row(cudnn):
     return min(series, key=lambda r: parse_version(r["first"])), True
 
 
+def cudnn_bracket(cudnn):
+    """(older, newer): the nearest CUDNN_CUDA rows of the same cuDNN major before and after a parsed
+    cuDNN release that no row covers, either None."""
+    key = (tuple(cudnn) + (0, 0))[:3]
+    same = [r for r in data.CUDNN_CUDA if parse_version(r["first"])[0] == key[0]]
+    older = [r for r in same if parse_version(r["last"]) < key]
+    newer = [r for r in same if parse_version(r["first"]) > key]
+    return (max(older, key=lambda r: parse_version(r["last"])) if older else None,
+            min(newer, key=lambda r: parse_version(r["first"])) if newer else None)
+
+
+def _judged_between(cuda, cudnn, cudnn_text):
+    """OK when the matrices on both sides of an unlisted cuDNN release agree that it has this CUDA.
+
+    Both neighbours list the CUDA minor; or, from CUDA 11 (cuDNN packages per CUDA major), the newer
+    one lists it and the older one has that CUDA major but predates the minor. Otherwise None:
+    the neighbours say nothing definite and the caller falls back to the nearest row.
+    """
+    older, newer = cudnn_bracket(cudnn)
+    if older is None or newer is None:
+        return None
+    mm = _mm(cuda)
+
+    def listed(row):
+        return [_mm(parse_version(c)) for c in row["cuda"]]
+
+    if mm not in listed(newer):
+        return None
+    head = "cuDNN %s is between the %s and %s support matrices in the data" % (
+        cudnn_text, _row_label(older), _row_label(newer))
+    if mm in listed(older):
+        return OK, "%s; both list CUDA %s" % (head, _mm_text(cuda))
+    same_major = [c for c in listed(older) if c[0] == cuda[0]]
+    if cuda[0] >= 11 and same_major and mm > max(same_major):
+        return OK, ("%s; the newer lists CUDA %s, the older has the CUDA %d.x package but predates %s "
+                    "(its newest is %s)" % (head, _mm_text(cuda), cuda[0], _mm_text(cuda),
+                                            version_text(max(same_major))))
+    return None
+
+
 def cudnn_cuda_majors(cudnn_version):
     """'8.9.7' -> [11, 12]: CUDA majors the cuDNN release ships packages for."""
     cudnn = _parse("cudnn_version", cudnn_version)
@@ -226,6 +266,10 @@ def check_cuda_cudnn(v):
     cuda_text, cuda = v["cuda_version"]
     cudnn_text, cudnn = v["cudnn_version"]
     row, inferred = cudnn_row(cudnn)
+    if row is None or inferred:
+        judged = _judged_between(cuda, cudnn, cudnn_text)
+        if judged is not None:
+            return judged
     if row is None:
         return UNKNOWN, "cuDNN %s is not in the support matrix data (known: %s)" % (
             cudnn_text, ", ".join(_row_label(r) for r in data.CUDNN_CUDA))
@@ -383,6 +427,22 @@ def check_caffe_opencv(v):
     return OK, "%s; OpenCV %s still defines them" % (use, cv_text)
 
 
+def check_caffe_cudnn(v):
+    unknown = _caffe_known(v)
+    if unknown:
+        return unknown
+    cudnn_text, cudnn = v["cudnn_version"]
+    spec = data.CAFFE_CUDNN
+    if cudnn >= parse_version(spec["removed_from"]):
+        return INCOMPATIBLE, ("Caffe 1.0 calls cudnnGetConvolution{Forward,BackwardFilter,BackwardData}Algorithm, "
+                              "which cuDNN %s removed; cuDNN %s cannot build it (%s)"
+                              % (spec["removed_from"], cudnn_text, spec["source"]))
+    if cudnn < parse_version(spec["min"]):
+        return UNKNOWN, ("Caffe 1.0 has code paths for cuDNN %s to 7; cuDNN %s is older (%s)"
+                         % (spec["min"], cudnn_text, spec["source"]))
+    return OK, "Caffe 1.0 builds with cuDNN %s to 7; cuDNN %s is in range" % (spec["min"], cudnn_text)
+
+
 PAIRS = (
     ("driver/cuda", ("driver_version", "cuda_version"), check_driver_cuda),
     ("cuda/cudnn", ("cuda_version", "cudnn_version"), check_cuda_cudnn),
@@ -392,6 +452,7 @@ PAIRS = (
     ("tensorflow/tensorflow_io", ("tensorflow_version", "tensorflow_io_version"), check_tensorflow_tensorflow_io),
     ("caffe/protobuf", ("caffe_version", "protobuf_version"), check_caffe_protobuf),
     ("caffe/opencv", ("caffe_version", "opencv_version"), check_caffe_opencv),
+    ("caffe/cudnn", ("caffe_version", "cudnn_version"), check_caffe_cudnn),
 )
 
 
@@ -596,3 +657,78 @@ SPARK_PAIRS = (
     ("spark/tensorflow", ("spark_version", "tensorflow_version"), check_spark_tensorflow),
 )
 PAIRS = PAIRS + SPARK_PAIRS
+
+
+# ---------------------------------------------------------------------------
+# GPU architecture (compute capability) <-> driver branch / CUDA / kernel modules
+# Not wired into check_stack yet: nvidia_gpu_info does not report the compute capability.
+# ---------------------------------------------------------------------------
+
+KERNEL_MODULE_FLAVOURS = ("open", "proprietary")
+
+
+def gpu_arch_row(compute_capability):
+    """The GPU_ARCH row of a compute capability ('8.6', (8, 6)), or None."""
+    cc = _mm(parse_version(compute_capability) if isinstance(compute_capability, str) else compute_capability)
+    for row in data.GPU_ARCH:
+        if cc in [_mm(parse_version(c)) for c in row["cc"]]:
+            return row
+    return None
+
+
+def _cuda_after_last(cuda, last):
+    last_v = parse_version(last)
+    return cuda[0] > last_v[0] if len(last_v) == 1 else _mm(cuda) > last_v
+
+
+def check_gpu_arch(compute_capability, driver_version=None, cuda_version=None, kernel_modules=None):
+    """Judge a GPU architecture against a driver, a CUDA toolkit and a kernel module flavour.
+
+    Returns [(topic, status, reason)] for each of 'driver', 'cuda', 'kernel_modules' that was given.
+    Raises CompatInputError on unreadable input.
+    """
+    cc = _parse("compute_capability", compute_capability)
+    if kernel_modules is not None and kernel_modules not in KERNEL_MODULE_FLAVOURS:
+        raise CompatInputError("kernel_modules %r is not one of %s" % (kernel_modules, ", ".join(KERNEL_MODULE_FLAVOURS)))
+    row = gpu_arch_row(cc)
+    out = []
+    if row is None:
+        why = "compute capability %s is not in the GPU architecture data" % _mm_text(cc)
+        for topic, given in (("driver", driver_version), ("cuda", cuda_version), ("kernel_modules", kernel_modules)):
+            if given is not None:
+                out.append((topic, UNKNOWN, why))
+        return out
+    name = "%s (compute capability %s)" % (row["arch"], _mm_text(cc))
+    if driver_version is not None:
+        driver_text = str(driver_version).strip()
+        branch = _parse("driver_version", driver_text)[0]
+        if row["last_branch"] is not None and branch > row["last_branch"]:
+            out.append(("driver", INCOMPATIBLE, "%s is supported up to driver branch R%d; %s is R%d"
+                        % (name, row["last_branch"], driver_text, branch)))
+        elif row["last_branch"] is not None:
+            out.append(("driver", OK, "%s is supported up to driver branch R%d; %s is R%d"
+                        % (name, row["last_branch"], driver_text, branch)))
+        else:
+            out.append(("driver", OK, "%s is supported by current driver branches" % name))
+    if cuda_version is not None:
+        cuda_text = str(cuda_version).strip()
+        cuda = _parse("cuda_version", cuda_text)
+        if row["first_cuda"] is not None and _mm(cuda) < parse_version(row["first_cuda"]):
+            out.append(("cuda", INCOMPATIBLE, "%s needs CUDA %s or newer; %s is older"
+                        % (name, row["first_cuda"], cuda_text)))
+        elif row["last_cuda"] is not None and _cuda_after_last(cuda, row["last_cuda"]):
+            last = row["last_cuda"] + (".x" if "." not in row["last_cuda"] else "")
+            out.append(("cuda", INCOMPATIBLE, "%s is supported up to CUDA %s; %s is newer" % (name, last, cuda_text)))
+        elif row["first_cuda"] is None:
+            out.append(("cuda", UNKNOWN, "the first CUDA toolkit for %s is not in the data" % name))
+        else:
+            out.append(("cuda", OK, "%s is supported by CUDA %s" % (name, cuda_text)))
+    if kernel_modules is not None:
+        if row["modules"] is None:
+            out.append(("kernel_modules", UNKNOWN, "the kernel module flavour for %s is not in the data" % name))
+        elif row["modules"] in ("both", kernel_modules):
+            out.append(("kernel_modules", OK, "the %s kernel modules drive %s" % (kernel_modules, name)))
+        else:
+            out.append(("kernel_modules", INCOMPATIBLE, "%s needs the %s kernel modules, not the %s ones"
+                        % (name, row["modules"], kernel_modules)))
+    return out

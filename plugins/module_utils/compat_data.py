@@ -118,6 +118,21 @@ MINOR_VERSION_COMPAT_MIN_DRIVER = {
 # matrix was cut off, so a CUDA version missing from the row is "unknown", not "incompatible".
 CUDNN_CUDA = (
     {
+        "first": "7.5.0", "last": "7.5.0",
+        "cuda": ("10.0",),
+        "complete": False,
+        "source": "cuDNN 7.6.0 Support Matrix, Table 1, rows 'cuDNN 7.5.0' (copy cut off after the CUDA 10.0.x row) "
+                  "(https://docs.nvidia.com/deeplearning/cudnn/archives/cudnn_760/cudnn-support-matrix/index.html)",
+    },
+    {
+        "first": "7.5.1", "last": "7.5.1",
+        "cuda": ("9.0", "9.2", "10.0", "10.1"),
+        "complete": True,
+        "source": "cuDNN 7.6.0 Support Matrix, Table 1, rows 'cuDNN 7.5.1' (CUDA 10.1.105, 10.0.x, 9.2.88, 9.0.176; "
+                  "9.1.85 and 8.0.61 'Not Supported') "
+                  "(https://docs.nvidia.com/deeplearning/cudnn/archives/cudnn_760/cudnn-support-matrix/index.html)",
+    },
+    {
         "first": "7.6.0", "last": "7.6.3",
         "cuda": ("9.0", "9.2", "10.0", "10.1"),
         "complete": True,
@@ -218,6 +233,14 @@ CUDNN_CUDA = (
                   "after the CUDA 11.8 row) "
                   "(https://docs.nvidia.com/deeplearning/cudnn/latest/support-matrix/index.html)",
     },
+    {
+        "first": "9.17.0", "last": "9.17.0",
+        "cuda": ("12.0", "12.1", "12.2", "12.3", "12.4", "12.5", "12.6", "12.8", "12.9", "13.0", "13.1"),
+        "complete": True,
+        "source": "cuDNN 9.17.0 Support Matrix, 'Supported NVIDIA Hardware and CUDA Version' (rows 'cuDNN 9.17.0 "
+                  "for CUDA 13.x' and 'for CUDA 12.x'; no CUDA 11.x package) "
+                  "(https://docs.nvidia.com/deeplearning/cudnn/latest/reference/support-matrix.html)",
+    },
 )
 
 # ---------------------------------------------------------------------------
@@ -226,12 +249,16 @@ CUDNN_CUDA = (
 
 TENSORFLOW_SOURCE = (
     "TensorFlow 'Build from source', section 'Tested build configurations', Linux, table 'GPU' "
-    "(https://www.tensorflow.org/install/source#gpu; tensorflow/docs site/en/install/source.md)"
+    "(https://www.tensorflow.org/install/source#gpu; tensorflow/docs site/en/install/source.md, "
+    "read at tensorflow/docs commit 7c36502 of 2026-03-11, rows tensorflow-2.21.0 down to tensorflow_gpu-1.0.0)"
 )
 
 # (version as printed, Python versions, cuDNN, CUDA). Newest first. Looked up by
 # major.minor of the given TensorFlow version (the table has one row per minor release).
 TENSORFLOW_GPU = (
+    ("tensorflow-2.21.0", "3.10-3.13", "9.3", "12.5"),
+    ("tensorflow-2.20.0", "3.9-3.13", "9.3", "12.5"),
+    ("tensorflow-2.19.0", "3.9-3.12", "9.3", "12.5"),
     ("tensorflow-2.18.0", "3.9-3.12", "9.3", "12.5"),
     ("tensorflow-2.17.0", "3.9-3.12", "8.9", "12.3"),
     ("tensorflow-2.16.1", "3.9-3.12", "8.9", "12.3"),
@@ -380,6 +407,21 @@ CAFFE_OPENCV = {
     },
 }
 
+# BVLC Caffe 1.0 <-> cuDNN. Its cuDNN layers call cudnnGetConvolutionForwardAlgorithm,
+# cudnnGetConvolutionBackwardFilterAlgorithm and cudnnGetConvolutionBackwardDataAlgorithm
+# (src/caffe/layers/cudnn_conv_layer.cpp at tag 1.0) with the *_SPECIFY_WORKSPACE_LIMIT
+# preferences, which cuDNN 8 removed: building against cuDNN 8 fails with "was not declared in
+# this scope" (BVLC/caffe issue #6970, cuDNN 8.0.3). include/caffe/util/cudnn.hpp at tag 1.0 has
+# code paths for cuDNN >= 5 (CUDNN_VERSION_MIN(5, 0, 0)) and >= 6 (the cudnnSetConvolution2dDescriptor
+# data type argument); docs/installation.md names cuDNN v6 and says older cuDNN is for older Caffe.
+# Older than 5 is therefore not judged.
+CAFFE_CUDNN = {
+    "min": "5.0",
+    "removed_from": "8.0",
+    "source": "BVLC/caffe tag 1.0 include/caffe/util/cudnn.hpp and src/caffe/layers/cudnn_conv_layer.cpp; "
+              "https://github.com/BVLC/caffe/issues/6970",
+}
+
 # The Caffe release these patches are about.
 CAFFE_KNOWN = ("1.0",)
 
@@ -424,4 +466,51 @@ SPARK_PYTHON = (
 SPARK_PYSPARK_RULE_SOURCE = (
     "pyspark on PyPI: 'suitable for interacting with an existing cluster' (of the same Spark release; "
     "Python and JVM sides talk through Py4J by method name)"
+)
+
+# ---------------------------------------------------------------------------
+# GPU architecture <-> driver branch / CUDA / kernel module flavour
+# ---------------------------------------------------------------------------
+
+GPU_ARCH_SOURCE = (
+    "NVIDIA 'CUDA and Architecture Matrix' (CUDA 11.x documentation, reproduced by Phoronix/wccftech 2021: "
+    "first and last CUDA toolkit, last driver branch per compute capability); CUDA 12.8 Toolkit Release Notes "
+    "'Deprecated Architectures' (Maxwell, Pascal, Volta: offline compilation and library support removed in the "
+    "next major toolkit, quoted in pytorch/pytorch#157517; NVIDIA/cuDecomp#97: CUDA 13.0 dropped SM70); NVIDIA "
+    "Driver Installation Guide 'Kernel Modules' (open modules Turing and newer only, proprietary required for "
+    "Maxwell, Pascal, Volta); R580 as the Maxwell-Volta legacy branch (NixOS wiki 'legacy_580, aka Maxwell-Volta', "
+    "GLFS 'NVIDIA-r580 ... Maxwell through Blackwell'); Blackwell only with open modules (NixOS wiki: data center "
+    "GPUs from Grace Hopper or Blackwell must use the open modules) and from CUDA 12.8 (cuDNN 9.10.2 support "
+    "matrix: compute capability 10.0 / 12.0 only in its CUDA 12.8-12.9 package)"
+)
+
+# Per architecture: compute capabilities, first CUDA toolkit that targets it (None: not read),
+# last CUDA toolkit ("11" = any 11.x; None: still supported), last driver branch (None: current),
+# and which kernel module flavour drives it ("both", "proprietary", "open"; None: not read).
+# Ada Lovelace and Hopper rows carry no first CUDA and Hopper no module flavour (the sources name
+# Grace Hopper, not every Hopper part): not read, so not judged. Volta's 7.2 is Xavier (cuDNN 7.6
+# support matrix); Blackwell's capabilities are the SM100/103/120/121 of cuRANDDx 0.2.0's notes.
+GPU_ARCH = (
+    {"arch": "Fermi", "cc": ("2.0",), "first_cuda": "3.0", "last_cuda": "8.0", "last_branch": 390,
+     "modules": "proprietary"},
+    {"arch": "Kepler", "cc": ("3.0", "3.2"), "first_cuda": "6.0", "last_cuda": "10.2", "last_branch": 470,
+     "modules": "proprietary"},
+    {"arch": "Kepler", "cc": ("3.5", "3.7"), "first_cuda": "6.0", "last_cuda": "11", "last_branch": 470,
+     "modules": "proprietary"},
+    {"arch": "Maxwell", "cc": ("5.0", "5.2", "5.3"), "first_cuda": "6.5", "last_cuda": "12", "last_branch": 580,
+     "modules": "proprietary"},
+    {"arch": "Pascal", "cc": ("6.0", "6.1"), "first_cuda": "8.0", "last_cuda": "12", "last_branch": 580,
+     "modules": "proprietary"},
+    {"arch": "Volta", "cc": ("7.0", "7.2"), "first_cuda": "9.0", "last_cuda": "12", "last_branch": 580,
+     "modules": "proprietary"},
+    {"arch": "Turing", "cc": ("7.5",), "first_cuda": "10.0", "last_cuda": None, "last_branch": None,
+     "modules": "both"},
+    {"arch": "Ampere", "cc": ("8.0", "8.6"), "first_cuda": "11.0", "last_cuda": None, "last_branch": None,
+     "modules": "both"},
+    {"arch": "Ada Lovelace", "cc": ("8.9",), "first_cuda": None, "last_cuda": None, "last_branch": None,
+     "modules": "both"},
+    {"arch": "Hopper", "cc": ("9.0",), "first_cuda": None, "last_cuda": None, "last_branch": None,
+     "modules": None},
+    {"arch": "Blackwell", "cc": ("10.0", "10.3", "12.0", "12.1"), "first_cuda": "12.8", "last_cuda": None,
+     "last_branch": None, "modules": "open"},
 )

@@ -165,8 +165,8 @@ strict:
   sample: false
 checks:
   description: One entry per pair, in a fixed order (driver/cuda, cuda/cudnn, tensorflow/cuda, tensorflow/cudnn,
-    tensorflow/python, tensorflow/tensorflow_io, caffe/protobuf, caffe/opencv, then spark/python, pyspark/python,
-    spark/pyspark, spark/tensorflow).
+    tensorflow/python, tensorflow/tensorflow_io, caffe/protobuf, caffe/opencv, caffe/cudnn, then spark/python,
+    pyspark/python, spark/pyspark, spark/tensorflow).
   returned: always
   type: list
   elements: dict

@@ -196,7 +196,8 @@ def test_lookups_unknown_and_garbage():
     ("1.5.0", "9.1", "incompatible"),
     ("1.4.0", "8.0.61", "ok"),
     ("1.0.0", "8.0", "ok"),
-    ("2.19.0", "12.5", "unknown"),       # not in the table
+    ("2.19.0", "12.5", "ok"),
+    ("2.22.0", "12.5", "unknown"),       # not in the table
 ])
 def test_tensorflow_cuda(tf, cuda, status):
     check, _result = _check("tensorflow/cuda", tensorflow_version=tf, cuda_version=cuda)
@@ -305,8 +306,8 @@ def test_numbers_and_blanks():
 def test_nothing_given_checks_nothing():
     result = check_stack({})
     assert result["compatible"] is True
-    # 8 GPU/TensorFlow/Caffe pairs and 4 Spark pairs (test_compat_spark.py).
-    assert [c["status"] for c in result["checks"]] == ["not_checked"] * 12
+    # 9 GPU/TensorFlow/Caffe pairs and 4 Spark pairs (test_compat_spark.py).
+    assert [c["status"] for c in result["checks"]] == ["not_checked"] * 13
     assert result["reasons"] == [] and result["suggestions"] == []
 
 
@@ -327,6 +328,7 @@ def test_whole_stack_failure_collects_reasons():
                         "tensorflow/cudnn": "ok", "tensorflow/python": "incompatible",
                         "tensorflow/tensorflow_io": "not_checked",
                         "caffe/protobuf": "not_checked", "caffe/opencv": "not_checked",
+                        "caffe/cudnn": "not_checked",
                         "spark/python": "not_checked", "pyspark/python": "not_checked",
                         "spark/pyspark": "not_checked", "spark/tensorflow": "not_checked"}
     assert len(result["reasons"]) == 3 and result["compatible"] is False
