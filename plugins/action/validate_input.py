@@ -41,7 +41,8 @@ class ActionModule(ActionBase):
     @classmethod
     def finalize_task_arg(cls, name, value, templar, context):
         if name in RAW_ARGS:
-            return value
+            # rules: "{{ some_list }}" gives the list; the rules inside stay as written.
+            return templar.resolve_to_container(value) if isinstance(value, str) else value
         return super().finalize_task_arg(name, value, templar, context)
 
     def _role_spec(self, entry_point):
