@@ -142,7 +142,7 @@ def test_missing_patch_is_refused(tmp_path):
     rc, output = run_role(tmp_path, {"caffe_build_patches": ["0001-protobuf-single-argument-SetTotalBytesLimit.patch", "9999-nope.patch"]})
     assert rc == 2, output
     assert "files/patches/9999-nope.patch" in output
-    assert "Validate | Check the patches exist" in _failed_task(output)
+    assert "Validate | The source, the build options and the patches fit together" in _failed_task(output)
 
 
 def run_source_tasks(tmp_path, extra_vars):
