@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 
 from ansible_collections.dlstack.cdh.plugins.modules import long_command
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
@@ -64,13 +65,19 @@ class TestLongCommand(ModuleTestCase):
         self.assertIn("timed out after", result["msg"])
         with open(pidfile) as handle:
             child = int(handle.read())
-        # The child was in the command's session and was killed with it.
-        try:
-            os.kill(child, 0)
-            with open("/proc/%d/stat" % child) as handle:
-                alive = handle.read().split()[2] != "Z"
-        except (ProcessLookupError, FileNotFoundError):
-            alive = False
+        # The child was in the command's session and was killed with it; on a loaded machine
+        # it may take a moment to exit after the signal.
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                os.kill(child, 0)
+                with open("/proc/%d/stat" % child) as handle:
+                    alive = handle.read().split()[2] != "Z"
+            except (ProcessLookupError, FileNotFoundError):
+                alive = False
+            if not alive or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         self.assertFalse(alive)
 
     def test_check_mode_runs_nothing(self):
