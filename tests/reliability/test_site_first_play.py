@@ -265,12 +265,16 @@ def test_bad_input_stops_site_in_its_first_play(table_runs, case_id, host, line)
     assert "Traceback" not in output + run.stderr
 
 
-def test_bad_inputs_left_every_node_unchanged(site_nodes, table_runs, digests_before):
+def assert_nodes_unchanged(site_nodes, digests_before, by_what):
     for role, node in site_nodes.items():
         before, files = digests_before[role]
         if node.digest() != before:
             changed = "\n".join(difflib.unified_diff(files, node.file_list(), lineterm="", n=0))
-            raise AssertionError("the bad-input runs changed the %s node:\n%s" % (role, changed[:4000]))
+            raise AssertionError("%s changed the %s node:\n%s" % (by_what, role, changed[:5000]))
+
+
+def test_bad_inputs_left_every_node_unchanged(site_nodes, table_runs, digests_before):
+    assert_nodes_unchanged(site_nodes, digests_before, "the bad-input runs")
 
 
 def test_site_check_mode_on_fresh_nodes_changes_nothing(site_nodes, site_inventory, digests_before, table_runs):
@@ -283,8 +287,4 @@ def test_site_check_mode_on_fresh_nodes_changes_nothing(site_nodes, site_invento
     assert re.search(r"Fetch them, in check mode too, as the node has none\] \*+\nchanged: \[worker\]", output), \
         output[-4000:]
     assert site_nodes["worker"].sh("ls /var/lib/apt/lists | grep -c _Packages").stdout.strip() != "0"
-    for role, node in site_nodes.items():
-        before, files = digests_before[role]
-        if node.digest() != before:
-            changed = "\n".join(difflib.unified_diff(files, node.file_list(), lineterm="", n=0))
-            raise AssertionError("check mode changed the %s node:\n%s" % (role, changed[:5000]))
+    assert_nodes_unchanged(site_nodes, digests_before, "check mode")
