@@ -16,9 +16,33 @@ fi
 
 inventory=$(mktemp)
 trap 'rm -f "$inventory"' EXIT
+# ssh with pipelining (ansible.cfg), as a fleet is reached: one round trip per task, where the
+# podman connection makes three (DEMO_CONNECTION=podman keeps that one).
+if [ "${DEMO_CONNECTION:-ssh}" = podman ]; then
+  node_vars="ansible_connection=containers.podman.podman"
+else
+  port=${DEMO_SSH_PORT:-2222}
+  keydir=.cache/demo-ssh
+  if ! podman exec "$name" test -x /usr/sbin/sshd; then
+    echo "[demo] installing openssh-server in $name"
+    podman exec "$name" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null'
+  fi
+  if [ ! -f "$keydir/id_ed25519" ]; then
+    mkdir -p "$keydir"
+    ssh-keygen -q -t ed25519 -N "" -C dlstack-demo -f "$keydir/id_ed25519"
+  fi
+  podman exec -i "$name" sh -c 'umask 077; mkdir -p /root/.ssh /run/sshd; cat > /root/.ssh/authorized_keys' < "$keydir/id_ed25519.pub"
+  # The container shares the host's network: sshd listens on loopback only.
+  if ! podman exec "$name" sh -c 'test -f /run/sshd.pid && kill -0 "$(cat /run/sshd.pid)" 2>/dev/null'; then
+    podman exec "$name" /usr/sbin/sshd -p "$port" -o ListenAddress=127.0.0.1 -o PasswordAuthentication=no \
+      -o PidFile=/run/sshd.pid
+  fi
+  node_vars="ansible_host=127.0.0.1 ansible_port=$port ansible_user=root ansible_ssh_private_key_file=$PWD/$keydir/id_ed25519"
+  node_vars="$node_vars ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR'"
+fi
 cat > "$inventory" <<INV
 [gpu_workers]
-$name ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3 dlstack_site_become=false
+$name $node_vars ansible_python_interpreter=/usr/bin/python3 dlstack_site_become=false
 INV
 
 # The example inventory's GPU worker settings; pip in venvs uses the system CA bundle.

@@ -93,7 +93,8 @@ def find_binary(module, name, extra_dirs=()):
         return None
 
 
-def _failure(what, rc, stdout, stderr, argv):
+def failure(what, rc, stdout, stderr, argv):
+    """The CommandFailed for a command that exited ``rc``, its message naming ``what``."""
     detail = (stderr or stdout or "").strip()
     return CommandFailed("%s failed (rc=%d): %s" % (what, rc, detail or "no output"),
                          rc=rc, cmd=argv, stdout=stdout, stderr=stderr)
@@ -106,7 +107,7 @@ def execute(module, argv, check_rc=False, what=None, lang=FORCED_LANG, environ_u
     environ.update(environ_update or {})
     rc, stdout, stderr = module.run_command(argv, check_rc=False, data=data, environ_update=environ, cwd=cwd)
     if check_rc and rc != 0:
-        raise _failure(what or os.path.basename(argv[0]), rc, stdout, stderr, argv)
+        raise failure(what or os.path.basename(argv[0]), rc, stdout, stderr, argv)
     return CommandResult(rc, stdout, stderr, argv)
 
 
@@ -234,6 +235,15 @@ def pip_runner(module, python):
         # The interpreter is the environment's own, which may only appear once conda or venv has
         # built it (after this runner is made); run_command reports it if it never does.
         resolve=False,
+    )
+
+
+def env_python_runner(module, python):
+    """An environment's own interpreter running a script (``python -c``)."""
+    return CommandRunner(
+        module, python,
+        arg_formats=dict(installed=fmt.as_opt_val("-c")),
+        what="python", environ_update=PIP_ENV, resolve=False,
     )
 
 

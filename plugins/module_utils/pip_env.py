@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """pip inside one environment (a venv or a conda env): what it has, and installing what is missing.
 
-Shared by ``python_venv`` and ``conda_env`` so both read ``pip list`` and build
+Shared by ``python_venv`` and ``conda_env`` so both read what is installed and build
 ``pip install`` the same way. Finding damaged installs (:func:`damaged_distributions`) is
 ``python_venv``'s only: in a conda env, packages conda installed may have no RECORD at all.
 """
@@ -15,7 +15,7 @@ import json
 import os
 
 from ansible_collections.dlstack.cdh.plugins.module_utils import package_spec
-from ansible_collections.dlstack.cdh.plugins.module_utils.command import pip_runner
+from ansible_collections.dlstack.cdh.plugins.module_utils.command import env_python_runner, failure, pip_runner
 from ansible_collections.dlstack.cdh.plugins.module_utils.errors import InvalidInput, UnexpectedOutput
 
 
@@ -29,14 +29,57 @@ def parse_requirements(packages, what):
     return requirements
 
 
+# Run in the environment's interpreter: what ``pip list --format=json`` reports, read from the
+# distributions' metadata without starting pip (a tenth of the time). As pip does, the first
+# distribution of a name on sys.path wins, and one without a Name is skipped. sys.path's '' (the
+# working directory) is dropped so a stray dist-info there cannot count. Exit 3: no
+# importlib.metadata (Python < 3.8), the caller falls back to pip list.
+INSTALLED_SCRIPT = """
+import json, re, sys
+try:
+    import importlib.metadata as metadata
+except ImportError:
+    sys.exit(3)
+seen, records = set(), []
+for dist in metadata.distributions(path=[p for p in sys.path if p]):
+    name = dist.metadata["Name"]
+    key = re.sub(r"[-_.]+", "-", name or "").lower()
+    if key and key not in seen:
+        seen.add(key)
+        records.append({"name": name, "version": dist.version})
+records.sort(key=lambda record: record["name"].lower())
+print(json.dumps({"python": "%d.%d" % sys.version_info[:2], "packages": records}))
+"""
+NO_IMPORTLIB_METADATA = 3
+
+
 class Pip:
-    """pip of one environment, through its runner (module_utils.command.pip_runner)."""
+    """pip of one environment, through its runners (module_utils.command.pip_runner, env_python_runner)."""
 
     def __init__(self, module, python):
         self.runner = pip_runner(module, python)
+        self.python = env_python_runner(module, python)
+        # "major.minor" of the environment's interpreter, known after a metadata read.
+        self.python_version = None
 
     def installed_packages(self):
-        """{canonical name: {'name', 'version', 'build'}} from ``pip list --format=json``."""
+        """{canonical name: {'name', 'version', 'build'}}, as ``pip list --format=json`` reports them."""
+        result = self.python("installed", what="reading the installed distributions").run(
+            installed=INSTALLED_SCRIPT)
+        if result.rc == NO_IMPORTLIB_METADATA:
+            return self._pip_list()
+        if result.rc != 0:
+            raise failure("reading the installed distributions", result.rc, result.stdout, result.stderr,
+                          result.argv)
+        try:
+            answer = json.loads(result.stdout)
+            records, self.python_version = answer["packages"], answer["python"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UnexpectedOutput("the installed distributions could not be read: %s" % exc,
+                                   stdout=result.stdout, cmd=result.argv)
+        return package_spec.index_installed(records)
+
+    def _pip_list(self):
         result = self.runner("list_json", check_rc=True, what="pip list").run()
         try:
             records = json.loads(result.stdout or "[]")

@@ -12,7 +12,8 @@ version_added: 0.1.0
 description:
   - Creates (or removes) a conda environment by name or prefix and installs the conda specs and
     pip requirements it does not already satisfy.
-  - Compares C(conda list --json) and C(pip list --format=json) of the environment with the specs
+  - Compares C(conda list --json) and the pip-installed distributions of the environment (read as
+    M(dlstack.cdh.python_venv) reads them) with the specs
     first; an environment that satisfies every spec is left alone (no solver run, no change).
   - Check mode asks conda itself what it would do (C(conda create/install --dry-run --json)) and
     returns that plan.

@@ -12,11 +12,14 @@ version_added: 0.1.0
 description:
   - Creates a virtual environment with C(python -m venv) and installs the pip packages
     it does not already satisfy.
-  - Compares C(pip list --format=json) with the requested specs first, so an environment
-    that already satisfies every spec is left alone (no C(pip) run, no change).
+  - Compares the installed distributions with the requested specs first, so an environment
+    that already satisfies every spec is left alone (no C(pip) run, no change). They are read
+    from their metadata by the environment's own interpreter (C(importlib.metadata)), giving what
+    C(pip list --format=json) gives in a tenth of the time; C(pip list) itself is used when the
+    interpreter is older than Python 3.8.
   - Checks the files of every installed distribution against its RECORD (existence and size)
     and reinstalls, at the same version and without touching dependencies, any that an
-    interrupted C(pip) left behind half-written; C(pip list) alone would report them as installed.
+    interrupted C(pip) left behind half-written; their metadata alone would report them as installed.
   - Same contract as M(dlstack.cdh.conda_env), which does not repair (packages conda installs
     may legitimately have no RECORD). The role C(dlstack.cdh.anaconda_env) uses this module
     for C(anaconda_env_manager=venv).
@@ -73,7 +76,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reports what would be created and installed; runs only C(pip list) of an existing environment.
+    details: Reports what would be created and installed; only reads an existing environment.
   diff_mode:
     support: full
     details:
@@ -283,8 +286,8 @@ def run_module(module, result):
                 shutil.rmtree(path)
             create(module, base, path, params["system_site_packages"])
 
-    # A pip killed half-way leaves packages that pip list reports but that do not work: repair
-    # them first. In check mode pip list then shows the versions the repair would restore.
+    # A pip killed half-way leaves packages whose metadata says installed but that do not work:
+    # repair them first. In check mode the read then shows the versions the repair would restore.
     pip = pip_env.Pip(module, env_python)
     damaged = [] if result["created"] else pip_env.damaged_distributions(path)
     result["repaired"] = [dict((k, d[k]) for k in ("name", "version", "problem")) for d in damaged]
@@ -317,7 +320,7 @@ def run_module(module, result):
                 raise ModuleError("after pip install, still unsatisfied: %s" % "; ".join(
                     "%s (%s)" % (m.requirement.raw, m.reason) for m in still))
     if not module.check_mode:
-        result["python_version"] = interpreter_version(module, env_python)
+        result["python_version"] = pip.python_version or interpreter_version(module, env_python)
         result["packages"] = dict(
             (r.name, installed_index[r.key]["version"]) for r in requirements if r.key in installed_index)
     else:

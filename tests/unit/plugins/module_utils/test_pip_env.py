@@ -1,10 +1,16 @@
 # Copyright: dlstack.cdh contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""pip_env.damaged_distributions on real site-packages trees laid out the way pip writes them."""
+"""pip_env on real site-packages trees laid out the way pip writes them, and the real interpreter."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import subprocess
+import sys
+
+import pytest
 
 from ansible_collections.dlstack.cdh.plugins.module_utils import pip_env
 
@@ -103,3 +109,51 @@ def test_a_dist_info_left_aside_by_an_unfinished_repair_is_damaged(tmp_path):
     os.rename(str(dist_info), aside)
     assert pip_env.damaged_distributions(str(tmp_path)) == [{
         "name": "numpy", "version": "1.26.4", "dist_info": aside, "problem": "an earlier repair did not finish"}]
+
+
+# ---------------------------------------------------------------- what is installed, without pip
+
+def _read_installed(env=None):
+    answer = subprocess.run([sys.executable, "-c", pip_env.INSTALLED_SCRIPT], env=env, check=True,
+                            capture_output=True, text=True)
+    return json.loads(answer.stdout)
+
+
+def _pip_list(env=None):
+    answer = subprocess.run([sys.executable, "-m", "pip", "list", "--format=json"], env=env,
+                            capture_output=True, text=True)
+    if answer.returncode != 0:
+        pytest.skip("no pip in this interpreter: %s" % answer.stderr.strip()[-200:])
+    return json.loads(answer.stdout)
+
+
+def _versions(records):
+    return dict((re.sub(r"[-_.]+", "-", r["name"]).lower(), r["version"]) for r in records)
+
+
+def test_metadata_read_gives_what_pip_list_gives_in_this_interpreter():
+    answer = _read_installed()
+    assert answer["python"] == "%d.%d" % sys.version_info[:2]
+    assert len(answer["packages"]) > 5
+    assert _versions(answer["packages"]) == _versions(_pip_list())
+
+
+def test_first_distribution_on_the_path_wins_as_in_pip_list(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    install(first, "dlstack_probe", "2.0", {"dlstack_probe.py": b"x"})
+    install(second, "dlstack-probe", "1.0", {"dlstack_probe.py": b"y"})
+    env = dict(os.environ, PYTHONPATH="%s:%s" % (first, second))
+    records = [r for r in _read_installed(env)["packages"] if "probe" in r["name"]]
+    assert records == [{"name": "dlstack_probe", "version": "2.0"}]
+    assert _versions(_read_installed(env)["packages"]) == _versions(_pip_list(env))
+
+
+def test_distribution_without_a_name_is_not_listed(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    dist_info = install(site, "nameless", "1.0", {"nameless.py": b"x"})
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nVersion: 1.0\n")
+    env = dict(os.environ, PYTHONPATH=str(site))
+    assert [r for r in _read_installed(env)["packages"] if r["version"] == "1.0" and "nameless" in r["name"]] == []

@@ -16,6 +16,7 @@ from unittest.mock import patch
 
 from ansible.module_utils import basic
 
+from ansible_collections.dlstack.cdh.plugins.module_utils import pip_env
 from ansible_collections.dlstack.cdh.plugins.modules import conda_env
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
     AnsibleExitJson, AnsibleFailJson, ModuleTestCase, set_module_args)
@@ -38,17 +39,26 @@ class FakeConda:
 
     def __call__(self, argv, **kwargs):
         self.calls.append(list(argv))
-        if argv[1:3] == ["-m", "pip"]:
-            key = "pip " + argv[3]
-        else:
-            key = "conda " + argv[1]
+        key = self.key(argv)
         if key not in self.answers:
             raise AssertionError("unexpected command %r" % (argv,))
         return self.answers[key]
 
+    @staticmethod
+    def key(argv):
+        if argv[1:3] == ["-m", "pip"]:
+            return "pip " + argv[3]
+        if argv[1] == "-c" and argv[2] == pip_env.INSTALLED_SCRIPT:
+            return "installed"
+        return "conda " + argv[1]
+
     def commands(self, key):
-        return [c for c in self.calls if (c[1:3] == ["-m", "pip"] and "pip " + c[3] == key) or
-                (c[1:3] != ["-m", "pip"] and "conda " + c[1] == key)]
+        return [c for c in self.calls if self.key(c) == key]
+
+
+def installed(pip_list_output, python="3.11"):
+    """The environment interpreter's answer to pip_env.INSTALLED_SCRIPT, holding pip list's records."""
+    return 0, json.dumps({"python": python, "packages": json.loads(pip_list_output)}), ""
 
 
 class CondaEnvTest(ModuleTestCase):
@@ -94,10 +104,10 @@ class CondaEnvTest(ModuleTestCase):
             {"name": "pip", "version": "23.2.1", "build_string": "pyhd8ed1ab_0", "channel": "conda-forge"}]
         result, fake = self.run_module(
             dict(prefix=self.prefix, pip_packages=["six==1.16.0", "py4j>=0.10.9"]),
-            {"conda list": (0, json.dumps(listing), ""), "pip list": (0, fixture("pip_list_venv.txt"), "")})
+            {"conda list": (0, json.dumps(listing), ""), "installed": installed(fixture("pip_list_venv.txt"))})
         self.assertFalse(result["changed"], result)
-        self.assertEqual(fake.commands("pip list"),
-                         [[os.path.join(self.prefix, "bin", "python"), "-m", "pip", "list", "--format=json"]])
+        self.assertEqual(fake.commands("installed"),
+                         [[os.path.join(self.prefix, "bin", "python"), "-c", pip_env.INSTALLED_SCRIPT]])
         self.assertEqual(fake.commands("pip install"), [])
 
     # ---------------------------------------------------------------- installs only what is missing
@@ -136,7 +146,7 @@ class CondaEnvTest(ModuleTestCase):
 
     def test_creation_then_pip_install_with_index(self):
         answers = {"conda create": (0, fixture("conda_create_dry_run.txt").replace('"dry_run": true,', ""), ""),
-                   "pip list": (0, fixture("pip_list_venv.txt"), ""),
+                   "installed": installed(fixture("pip_list_venv.txt")),
                    "pip install": (0, "Successfully installed tensorflow-cpu-2.18.1\n", "")}
         result, fake = self.run_module(
             dict(prefix=self.prefix, python="3.11", pip_packages=["six==1.16.0", "tensorflow-cpu==2.18.1"],

@@ -3,7 +3,9 @@
 """python_venv's decisions: create, recreate, install only what is missing, check mode.
 
 Commands go to a double of AnsibleModule.run_command (the project's unit-test convention) that
-answers like python/pip: pip list with REAL recorded output (fixtures/pip_list_venv.txt), and
+answers like python/pip: the installed distributions with REAL recorded pip list output
+(fixtures/pip_list_venv.txt; that the metadata read gives what pip list gives is tested for real in
+module_utils/test_pip_env.py), and
 'python -m venv' by writing a pyvenv.cfg and bin/python the way venv does. The real venv + pip
 path runs end to end in molecule/python_env.
 """
@@ -19,6 +21,7 @@ from unittest.mock import patch
 
 from ansible.module_utils import basic
 
+from ansible_collections.dlstack.cdh.plugins.module_utils import pip_env
 from ansible_collections.dlstack.cdh.plugins.modules import python_venv
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
     AnsibleExitJson, AnsibleFailJson, ModuleTestCase, set_module_args)
@@ -43,8 +46,11 @@ def write_venv(path, version):
 
 
 class FakePython:
-    def __init__(self, pip_list, venv_version=None, fail_venv=None, after_install=None, fail_install=None):
+    def __init__(self, pip_list, venv_version=None, fail_venv=None, after_install=None, fail_install=None,
+                 metadata_rc=0):
         self.pip_list = pip_list
+        # 3: an interpreter without importlib.metadata (pip_env.NO_IMPORTLIB_METADATA).
+        self.metadata_rc = metadata_rc
         self.fail_install = fail_install
         self.venv_version = venv_version or BASE_VERSION + ".2"
         self.fail_venv = fail_venv
@@ -53,6 +59,10 @@ class FakePython:
 
     def __call__(self, argv, **kwargs):
         self.calls.append(list(argv))
+        if argv[1:3] == ["-c", pip_env.INSTALLED_SCRIPT]:
+            if self.metadata_rc:
+                return self.metadata_rc, "", "Traceback (most recent call last): ..."
+            return 0, json.dumps({"python": BASE_VERSION, "packages": json.loads(self.pip_list)}), ""
         if argv[1] == "-c":
             return 0, BASE_VERSION + "\n", ""
         if argv[1:3] == ["-m", "venv"]:
@@ -100,6 +110,30 @@ class PythonVenvTest(ModuleTestCase):
         self.assertEqual(fake.named("-m", "pip", "install"), [])
         self.assertEqual(fake.named("-m", "venv"), [])
         self.assertEqual(result["packages"], {"six": "1.16.0", "py4j": "0.10.9.7", "pip": "23.2.1"})
+
+    def test_satisfied_env_is_read_from_metadata_without_pip(self):
+        write_venv(self.path, BASE_VERSION + ".2")
+        fake = FakePython(pip_list_fixture())
+        result = self.run_module(dict(packages=["six==1.16.0"]), fake)
+        python = os.path.join(self.path, "bin", "python")
+        self.assertEqual(fake.named("-c", pip_env.INSTALLED_SCRIPT), [[python, "-c", pip_env.INSTALLED_SCRIPT]])
+        self.assertEqual(fake.named("-m", "pip"), [])
+        self.assertEqual(result["python_version"], BASE_VERSION)
+
+    def test_interpreter_without_importlib_metadata_falls_back_to_pip_list(self):
+        write_venv(self.path, BASE_VERSION + ".2")
+        fake = FakePython(pip_list_fixture(), metadata_rc=pip_env.NO_IMPORTLIB_METADATA)
+        result = self.run_module(dict(packages=["six==1.16.0", "py4j>=0.10,<0.11"]), fake)
+        self.assertFalse(result["changed"], result)
+        python = os.path.join(self.path, "bin", "python")
+        self.assertEqual(fake.named("-m", "pip", "list"), [[python, "-m", "pip", "list", "--format=json"]])
+        self.assertEqual(result["packages"], {"six": "1.16.0", "py4j": "0.10.9.7"})
+
+    def test_failed_metadata_read_fails_the_task_with_its_output(self):
+        write_venv(self.path, BASE_VERSION + ".2")
+        result = self.run_module(dict(packages=["six==1.16.0"]), FakePython(pip_list_fixture(), metadata_rc=1))
+        self.assertTrue(result["failed"])
+        self.assertIn("reading the installed distributions failed (rc=1): Traceback", result["msg"])
 
     def test_new_env_created_and_missing_packages_installed(self):
         after = json.dumps(json.loads(pip_list_fixture()) + [{"name": "tensorflow_cpu", "version": "2.18.1"}])
