@@ -242,15 +242,19 @@ gpus:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_health import HEALTH_SPEC
 from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_state import collect_gpu_state
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(method=dict(type="str", default="auto", choices=["auto", "nvml", "nvidia_smi"])),
+        argument_spec=dict(
+            method=dict(type="str", default="auto", choices=["auto", "nvml", "nvidia_smi"]),
+            health=dict(type="dict", options=HEALTH_SPEC, apply_defaults=True),
+        ),
         supports_check_mode=True,
     )
-    module.exit_json(changed=False, **collect_gpu_state(module, module.params["method"]))
+    module.exit_json(changed=False, **collect_gpu_state(module, module.params["method"], health=module.params["health"]))
 
 
 if __name__ == "__main__":
