@@ -95,7 +95,8 @@ def read_kernel_log(module):
         cmd = run(module, [dmesg])
         if cmd.rc == 0:
             return "dmesg", cmd.stdout or "", ""
-        reasons.append("dmesg: %s" % ((cmd.stderr or cmd.stdout or "").strip() or "rc=%d" % cmd.rc))
+        # dmesg's own messages start with "dmesg: ".
+        reasons.append((cmd.stderr or cmd.stdout or "").strip() or "dmesg exited with rc=%d" % cmd.rc)
     else:
         reasons.append("dmesg not found")
     return "none", "", "; ".join(reasons)
