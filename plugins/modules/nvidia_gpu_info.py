@@ -130,7 +130,7 @@ EXAMPLES = r"""
     method: nvidia_smi
   register: gpu_smi
 
-- name: Judge GPU health, tolerating one corrected-then-counted ECC error and ignoring Xid 63 too
+- name: Judge GPU health, allowing one lifetime uncorrectable ECC error and ignoring Xid 63 too
   dlstack.cdh.nvidia_gpu_info:
     health:
       max_ecc_uncorrected_aggregate: 1
