@@ -150,12 +150,12 @@ def _counter_problems(where, counters, thresholds):
         problems.append(_problem(where, "remapped_rows_failure", True, False,
                                  "row remapping failed (remapped_rows_failure); the GPU needs service"))
     if thresholds["pending_modes"]:
-        for key, current_key in (("ecc_mode_pending", "ecc_mode"), ("mig_mode_pending", "mig_mode")):
+        for key, current_key, label in (("ecc_mode_pending", "ecc_mode", "ECC"), ("mig_mode_pending", "mig_mode", "MIG")):
             pending, current = counters.get(key), counters.get(current_key)
             if pending is not None and current is not None and pending != current:
                 problems.append(_problem(where, key, pending, current,
                                          "%s mode is %s, %s after the next reset (%s); reset the GPU or reboot"
-                                         % (current_key.split("_")[0].upper(), current, pending, key)))
+                                         % (label, current, pending, key)))
     mask = counters.get("clock_event_reasons")
     if mask is not None:
         for name in clock_event_names(mask):

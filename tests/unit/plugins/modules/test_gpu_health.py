@@ -175,8 +175,8 @@ class TestNvidiaSmiCounters(HealthTestCase):
         # SW power cap under load is not a hardware slowdown.
         self.assertEqual(health["gpus"][2]["status"], "ok")
         self.assertEqual(health["gpus"][2]["clock_event_reasons_active"], ["sw_power_cap"])
-        self.assertEqual(health["gpus"][0]["not_reported"], ["mig_mode_pending", "remapped_rows_uncorrectable",
-                                                              "remapped_rows_pending", "remapped_rows_failure"])
+        self.assertEqual(health["gpus"][0]["not_reported"],
+                         ["mig_mode_pending", "remapped_rows_uncorrectable", "remapped_rows_pending", "remapped_rows_failure"])
 
     def test_real_capture_of_a_healthy_h100_read_through_its_header(self):
         # This capture names the bitmask clocks_event_reasons.active (R535+), not clocks_throttle_reasons.active.
