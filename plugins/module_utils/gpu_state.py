@@ -15,7 +15,7 @@ import glob
 import os
 import re
 
-from ansible_collections.dlstack.cdh.plugins.module_utils import nvml
+from ansible_collections.dlstack.cdh.plugins.module_utils import gpu_health, nvml
 from ansible_collections.dlstack.cdh.plugins.module_utils.command import find_binary, run
 
 # File locations, module-level so unit tests can point them at fixtures.
@@ -34,7 +34,15 @@ SMI_FIELDS = (
     "index", "name", "uuid", "pci.bus_id", "memory.total", "memory.used", "temperature.gpu",
     "power.draw", "persistence_mode", "ecc.mode.current", "compute_mode", "mig.mode.current",
     "driver_version", "compute_cap",
+    # Health counters (gpu_health.COUNTER_KEYS); each one an older driver rejects is dropped like the others.
+    "ecc.mode.pending", "mig.mode.pending", "ecc.errors.uncorrected.volatile.total",
+    "ecc.errors.uncorrected.aggregate.total", "retired_pages.pending", "remapped_rows.uncorrectable",
+    "remapped_rows.pending", "remapped_rows.failure", "clocks_throttle_reasons.active",
 )
+# Since R535 --help-query-gpu names the bitmask clocks_event_reasons.active, the old name an alias.
+SMI_CLOCK_EVENT_FIELDS = ("clocks_throttle_reasons.active", "clocks_event_reasons.active")
+# The counters gpu_state hands to gpu_health, kept in each GPU dict under this key until _finish.
+COUNTERS = "_counters"
 # Without these a row says nothing; every other field an older driver rejects is dropped and the
 # query retried (mig.mode.current came with R450, compute_cap with R510).
 SMI_REQUIRED_FIELDS = ("index",)
@@ -175,14 +183,45 @@ def _smi_error(cells):
 def _header_fields(cells):
     """Field names when ``cells`` is nvidia-smi's csv header ('memory.total [MiB]' -> 'memory.total'), else None."""
     names = [_HEADER_UNIT.sub("", cell.strip()) for cell in cells]
-    if names and all(_FIELD_NAME.match(name) for name in names) and set(names) & set(SMI_FIELDS):
+    if names and all(_FIELD_NAME.match(name) for name in names) and set(names) & set(SMI_FIELDS + SMI_CLOCK_EVENT_FIELDS):
         return names
     return None
 
 
+def _smi_flag(raw):
+    """'Yes'/'No' (retired_pages.pending, remapped_rows.*) as a bool, None when not reported."""
+    value = smi_value(raw)
+    if value is None:
+        return None
+    return {"yes": True, "no": False}.get(value.lower())
+
+
+def _smi_mask(raw):
+    value = smi_value(raw)
+    try:
+        return int(value, 16) if value else None
+    except ValueError:
+        return None
+
+
+def _smi_counters(values):
+    mask = next((values[f] for f in SMI_CLOCK_EVENT_FIELDS if f in values), "")
+    return dict(
+        ecc_mode_pending=_smi_mode(values.get("ecc.mode.pending", "")),
+        mig_mode_pending=_smi_mode(values.get("mig.mode.pending", "")),
+        ecc_uncorrected_volatile=_smi_number(values.get("ecc.errors.uncorrected.volatile.total", ""), int),
+        ecc_uncorrected_aggregate=_smi_number(values.get("ecc.errors.uncorrected.aggregate.total", ""), int),
+        retired_pages_pending=_smi_flag(values.get("retired_pages.pending", "")),
+        remapped_rows_uncorrectable=_smi_number(values.get("remapped_rows.uncorrectable", ""), int),
+        remapped_rows_pending=_smi_flag(values.get("remapped_rows.pending", "")),
+        remapped_rows_failure=_smi_flag(values.get("remapped_rows.failure", "")),
+        clock_event_reasons=_smi_mask(mask),
+    )
+
+
 def _gpu_from_row(values):
     compute = smi_value(values.get("compute_mode", ""))
-    return empty_gpu(
+    gpu = empty_gpu(
         index=_smi_number(values.get("index", ""), int),
         name=smi_value(values.get("name", "")),
         uuid=smi_value(values.get("uuid", "")),
@@ -198,6 +237,8 @@ def _gpu_from_row(values):
         compute_capability=smi_value(values.get("compute_cap", "")),
         error=_smi_error(values.values()),
     )
+    gpu[COUNTERS] = _smi_counters(values)
+    return gpu
 
 
 class SmiOutput(object):
@@ -302,6 +343,7 @@ def from_nvidia_smi(module, result):
 
 def _finish(result, gpus, driver=None):
     """Counts and status once the GPUs are read: one failed GPU is that GPU's error, not the node's."""
+    result["_counters"] = [gpu.pop(COUNTERS, None) or gpu_health.empty_counters() for gpu in gpus]
     failures = _gpu_failures(gpus)
     result.update(gpus=gpus, gpu_count=len(gpus) - len(failures))
     if driver is not None:
@@ -334,8 +376,13 @@ def from_nvml(result):
     return True
 
 
-def collect_gpu_state(module, method="auto"):
-    """The GPU state dict nvidia_gpu_info returns (without 'changed')."""
+def collect_gpu_state(module, method="auto", health=None):
+    """The GPU state dict nvidia_gpu_info returns (without 'changed').
+
+    With ``health`` (thresholds, gpu_health.HEALTH_SPEC) the result also has 'health', the verdict
+    on the GPUs' counters and on this boot's XID errors. The kernel log is read only when the
+    nvidia module is loaded: without it there is no GPU to judge and no NVRM line to find.
+    """
     modules = loaded_modules()
     result = dict(
         status="no_driver", message="", source="none", gpu_count=0,
@@ -350,6 +397,18 @@ def collect_gpu_state(module, method="auto"):
         from_nvidia_smi(module, result)
     elif not from_nvml(result) and method == "auto":
         from_nvidia_smi(module, result)
+    counters = result.pop("_counters", None) or [gpu_health.empty_counters() for _gpu in result["gpus"]]
+    if health is not None:
+        thresholds = gpu_health.defaults()
+        thresholds.update((k, v) for k, v in health.items() if v is not None)
+        kernel_log = None
+        if not thresholds["xid_scan"]:
+            kernel_log = ("none", "", "xid_scan is off")
+        elif not result["nvidia_module_loaded"]:
+            kernel_log = ("none", "", "the nvidia kernel module is not loaded")
+        else:
+            kernel_log = gpu_health.read_kernel_log(module)
+        result["health"] = gpu_health.evaluate(result, counters, thresholds, kernel_log)
     for warning in result["warnings_list"]:
         module.warn(warning)
     return result

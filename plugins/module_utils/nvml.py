@@ -40,6 +40,10 @@ DEVICE_PCI_BUS_ID_BUFFER_SIZE = 32
 DEVICE_PCI_BUS_ID_BUFFER_V2_SIZE = 16
 
 NVML_TEMPERATURE_GPU = 0
+# nvmlMemoryErrorType_t and nvmlEccCounterType_t (nvml.h).
+NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1
+NVML_VOLATILE_ECC = 0
+NVML_AGGREGATE_ECC = 1
 
 # Same words nvidia-smi prints, so both sources give identical facts.
 ENABLE_STATE = {0: "Disabled", 1: "Enabled"}
@@ -197,10 +201,50 @@ class Session(object):
         return value.value
 
     def _current_and_pending(self, name, handle):
+        """(current, pending) of nvmlDeviceGetEccMode/GetMigMode, (None, None) when not reported."""
         current, pending = ctypes.c_uint(0), ctypes.c_uint(0)
         if not self.optional(name, handle, ctypes.pointer(current), ctypes.pointer(pending)):
+            return None, None
+        return current.value, pending.value
+
+    def _ulonglong(self, name, handle, *leading):
+        value = ctypes.c_ulonglong(0)
+        if not self.optional(name, handle, *(leading + (ctypes.pointer(value),))):
             return None
-        return current.value
+        return value.value
+
+    def _remapped_rows(self, handle):
+        """nvmlDeviceGetRemappedRows (Ampere and later): (uncorrectable rows, pending, failure)."""
+        corr, unc, pending, failure = (ctypes.c_uint(0) for _i in range(4))
+        if not self.optional("nvmlDeviceGetRemappedRows", handle, ctypes.pointer(corr), ctypes.pointer(unc),
+                             ctypes.pointer(pending), ctypes.pointer(failure)):
+            return None, None, None
+        return unc.value, bool(pending.value), bool(failure.value)
+
+    def _clock_event_reasons(self, handle):
+        # The throttle name is exported from R2xx to now (deprecated, not removed, since R535's rename).
+        value = self._ulonglong("nvmlDeviceGetCurrentClocksThrottleReasons", handle)
+        if value is None:
+            value = self._ulonglong("nvmlDeviceGetCurrentClocksEventReasons", handle)
+        return value
+
+    def counters(self, handle, ecc_pending, mig_pending):
+        """gpu_health.COUNTER_KEYS of one GPU; a value the GPU does not support is None."""
+        retired = self._uint("nvmlDeviceGetRetiredPagesPendingStatus", handle)
+        unc_rows, remap_pending, remap_failure = self._remapped_rows(handle)
+        return {
+            "ecc_mode_pending": ENABLE_STATE.get(ecc_pending) if ecc_pending is not None else None,
+            "mig_mode_pending": ENABLE_STATE.get(mig_pending) if mig_pending is not None else None,
+            "ecc_uncorrected_volatile": self._ulonglong("nvmlDeviceGetTotalEccErrors", handle, ctypes.c_int(
+                NVML_MEMORY_ERROR_TYPE_UNCORRECTED), ctypes.c_int(NVML_VOLATILE_ECC)),
+            "ecc_uncorrected_aggregate": self._ulonglong("nvmlDeviceGetTotalEccErrors", handle, ctypes.c_int(
+                NVML_MEMORY_ERROR_TYPE_UNCORRECTED), ctypes.c_int(NVML_AGGREGATE_ECC)),
+            "retired_pages_pending": bool(retired) if retired is not None else None,
+            "remapped_rows_uncorrectable": unc_rows,
+            "remapped_rows_pending": remap_pending,
+            "remapped_rows_failure": remap_failure,
+            "clock_event_reasons": self._clock_event_reasons(handle),
+        }
 
     def _compute_capability(self, handle):
         major, minor = ctypes.c_int(0), ctypes.c_int(0)
@@ -216,9 +260,9 @@ class Session(object):
         memory_ok = self.optional("nvmlDeviceGetMemoryInfo", handle, ctypes.pointer(memory))
         power_mw = self._uint("nvmlDeviceGetPowerUsage", handle)
         persistence = self._uint("nvmlDeviceGetPersistenceMode", handle)
-        ecc = self._current_and_pending("nvmlDeviceGetEccMode", handle)
+        ecc, ecc_pending = self._current_and_pending("nvmlDeviceGetEccMode", handle)
         compute = self._uint("nvmlDeviceGetComputeMode", handle)
-        mig = self._current_and_pending("nvmlDeviceGetMigMode", handle)
+        mig, mig_pending = self._current_and_pending("nvmlDeviceGetMigMode", handle)
         return {
             "index": index,
             "name": self._string("nvmlDeviceGetName", handle, DEVICE_NAME_V2_BUFFER_SIZE, True),
@@ -234,6 +278,8 @@ class Session(object):
             "mig_mode": ENABLE_STATE.get(mig) if mig is not None else None,
             "compute_capability": self._compute_capability(handle),
             "error": None,
+            # Popped by gpu_state into the health verdict; not part of the GPU entry.
+            "_counters": self.counters(handle, ecc_pending, mig_pending),
         }
 
     def gpu_or_error(self, index):

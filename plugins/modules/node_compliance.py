@@ -47,6 +47,47 @@ options:
       nouveau_loaded:
         description: When set, whether the nouveau module may be loaded (normally V(false) on GPU nodes).
         type: bool
+      health:
+        description:
+          - When set (V({}) for the defaults), check each GPU's health as M(dlstack.cdh.nvidia_gpu_info) judges it
+            (see its O(dlstack.cdh.nvidia_gpu_info#module:health) option, which takes the same keys).
+          - Every problem is a failed check of its own, named C(GPU health) followed by the GPU and the counter, with a
+            reason that names both. Without a problem there is one passing C(GPU health) check.
+          - A node without a visible GPU passes it (saying so) unless O(gpu.required=true).
+        type: dict
+        suboptions:
+          max_ecc_uncorrected_volatile:
+            description: Most uncorrectable ECC errors a GPU may have counted since the driver loaded.
+            type: int
+            default: 0
+          max_ecc_uncorrected_aggregate:
+            description: Most uncorrectable ECC errors a GPU may have counted over its life.
+            type: int
+            default: 0
+          pending_retirement:
+            description: Whether memory pages pending retirement or rows pending remapping are a problem.
+            type: bool
+            default: true
+          pending_modes:
+            description: Whether an ECC or MIG mode that changes at the next GPU reset is a problem.
+            type: bool
+            default: true
+          throttle_reasons:
+            description: Clock event reasons that are a problem when active.
+            type: list
+            elements: str
+            choices: [gpu_idle, applications_clocks_setting, sw_power_cap, hw_slowdown, sync_boost, sw_thermal_slowdown,
+                      hw_thermal_slowdown, hw_power_brake_slowdown, display_clock_setting]
+            default: [hw_slowdown, hw_thermal_slowdown, hw_power_brake_slowdown]
+          xid_scan:
+            description: Whether to read this boot's kernel log for C(NVRM) Xid lines.
+            type: bool
+            default: true
+          ignore_xids:
+            description: Xid numbers that are not a problem.
+            type: list
+            elements: int
+            default: [13, 31, 43, 45]
   libraries:
     description:
       - Libraries the dynamic linker must (or must not) find.
@@ -149,6 +190,8 @@ EXAMPLES = r"""
       required: "{{ nvidia_driver_force | default(false) }}"
       driver_version: "{{ nvidia_driver_version }}"
       nouveau_loaded: false
+      health:
+        ignore_xids: [13, 31, 43, 45, 63]
     cuda_version: "11.8"
     cudnn_version: "8.9"
     libraries:
@@ -227,7 +270,10 @@ state:
   type: dict
   contains:
     gpu:
-      description: The GPU state, as M(dlstack.cdh.nvidia_gpu_info) returns it.
+      description:
+        - The GPU state, as M(dlstack.cdh.nvidia_gpu_info) returns it.
+        - Its C(health) key (the verdict, see that module's RV(dlstack.cdh.nvidia_gpu_info#module:health)) is there only
+          when O(gpu.health) is set.
       type: dict
     libraries:
       description: Library query -> matches, as M(dlstack.cdh.shared_library_info) returns them.
@@ -254,6 +300,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_health import HEALTH_SPEC
 from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_state import collect_gpu_state
 from ansible_collections.dlstack.cdh.plugins.module_utils.errors import failure_boundary
 from ansible_collections.dlstack.cdh.plugins.module_utils.library_state import collect_library_state
@@ -302,6 +349,26 @@ def check_gpu(checks, expected, gpu):
         actual = bool(gpu.get("nouveau_loaded"))
         checks.add("gpu", "nouveau loaded", expected["nouveau_loaded"], actual, actual == expected["nouveau_loaded"],
                    "nouveau is %sloaded" % ("" if actual else "not "))
+    if expected.get("health") is not None:
+        check_gpu_health(checks, expected, gpu.get("health"))
+
+
+def check_gpu_health(checks, expected, health):
+    """One failed check per problem (naming the GPU and the counter), else one passing check."""
+    if not health:
+        checks.add("gpu", "GPU health", "no problem", None, False, "the GPU health was not read")
+        return
+    for problem in health["problems"]:
+        checks.add("gpu", "GPU health %s %s" % (problem["gpu"], problem["counter"]), problem["limit"], problem["value"],
+                   False, problem["reason"])
+    if health["problems"]:
+        return
+    if health["status"] == "no_gpus":
+        required = bool(expected.get("required"))
+        checks.add("gpu", "GPU health", "no problem", health["message"], not required,
+                   "GPUs are required, but there is %s" % health["message"])
+        return
+    checks.add("gpu", "GPU health", "no problem", health["message"], True)
 
 
 def check_libraries(checks, expected, found):
@@ -430,7 +497,8 @@ def main():
                      state=dict(type="str", default="file", choices=["file", "directory", "link", "absent"]),
                      contains=dict(type="list", elements="str", default=[]), mode=dict(type="str"), link_target=dict(type="str"))
     gpu_spec = dict(required=dict(type="bool", default=False), min_count=dict(type="int", default=1),
-                    driver_version=dict(type="str"), persistence_mode=dict(type="bool"), nouveau_loaded=dict(type="bool"))
+                    driver_version=dict(type="str"), persistence_mode=dict(type="bool"), nouveau_loaded=dict(type="bool"),
+                    health=dict(type="dict", options=HEALTH_SPEC))
     module = AnsibleModule(
         argument_spec=dict(
             gpu=dict(type="dict", options=gpu_spec),
@@ -449,7 +517,7 @@ def main():
     params = module.params
     checks = Checks()
 
-    gpu = collect_gpu_state(module)
+    gpu = collect_gpu_state(module, health=(params["gpu"] or {}).get("health"))
     if params["gpu"]:
         check_gpu(checks, params["gpu"], gpu)
 

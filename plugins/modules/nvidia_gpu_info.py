@@ -35,12 +35,64 @@ options:
     type: str
     choices: [auto, nvml, nvidia_smi]
     default: auto
+  health:
+    description:
+      - Thresholds of the health verdict returned in RV(health); every key has a default, so the verdict is always there.
+      - A counter a GPU does not report (GeForce boards have no ECC, pre-Ampere GPUs no row remapping, an NVML
+        C(NOT_SUPPORTED) or a C([N/A]) cell) is listed in RV(health.gpus[].not_reported), never a problem.
+    type: dict
+    suboptions:
+      max_ecc_uncorrected_volatile:
+        description: Most uncorrectable ECC errors a GPU may have counted since the driver loaded (volatile counter).
+        type: int
+        default: 0
+      max_ecc_uncorrected_aggregate:
+        description: Most uncorrectable ECC errors a GPU may have counted over its life (aggregate counter).
+        type: int
+        default: 0
+      pending_retirement:
+        description:
+          - Whether memory pages pending retirement (pre-Ampere) or rows pending remapping (Ampere and later) are a problem.
+          - Both take effect only after a GPU reset or reboot. A failed row remapping is always a problem.
+        type: bool
+        default: true
+      pending_modes:
+        description: Whether an ECC or MIG mode that changes at the next GPU reset (pending differs from current) is a problem.
+        type: bool
+        default: true
+      throttle_reasons:
+        description:
+          - Clock event (throttle) reasons that are a problem when active, named as in C(nvml.h).
+          - The default is the slowdowns the hardware forces. Idle, application clocks, SW power cap and sync boost are normal operation.
+        type: list
+        elements: str
+        choices: [gpu_idle, applications_clocks_setting, sw_power_cap, hw_slowdown, sync_boost, sw_thermal_slowdown,
+                  hw_thermal_slowdown, hw_power_brake_slowdown, display_clock_setting]
+        default: [hw_slowdown, hw_thermal_slowdown, hw_power_brake_slowdown]
+      xid_scan:
+        description:
+          - Whether to read this boot's kernel log (C(journalctl -k -b), else C(dmesg)) for C(NVRM) Xid lines.
+          - The log is read only while the C(nvidia) kernel module is loaded. A log that cannot be read (C(dmesg_restrict))
+            is reported in RV(health.xid.message), not as a problem.
+        type: bool
+        default: true
+      ignore_xids:
+        description:
+          - Xid numbers that are not a problem.
+          - The default is the Xids NVIDIA's Xid catalog resolves by restarting the application (13, 31, 43) or ignoring (45).
+        type: list
+        elements: int
+        default: [13, 31, 43, 45]
 notes:
   - Needs no Python library on the managed node; NVML is called through C(ctypes).
   - RV(cuda_driver_version) only comes from NVML; C(nvidia-smi --query-gpu) has no such field.
   - RV(gpus[].compute_capability) comes from NVML C(nvmlDeviceGetCudaComputeCapability) or the
     C(nvidia-smi) field C(compute_cap) (R510 and later; null with older drivers).
   - Values the GPU does not support (C([N/A]), C([Not Supported]) or an NVML C(NOT_SUPPORTED)) are returned as V(null).
+  - The health counters come from NVML (C(nvmlDeviceGetTotalEccErrors), C(nvmlDeviceGetRetiredPagesPendingStatus),
+    C(nvmlDeviceGetRemappedRows), C(nvmlDeviceGetCurrentClocksThrottleReasons), C(nvmlDeviceGetEccMode) and
+    C(nvmlDeviceGetMigMode)) or the matching C(nvidia-smi --query-gpu) fields (C(ecc.errors.uncorrected.volatile.total),
+    C(retired_pages.pending), C(remapped_rows.pending), C(clocks_throttle_reasons.active), C(ecc.mode.pending), ...).
 seealso:
   - name: NVML API reference
     description: The functions and types this module binds.
@@ -77,6 +129,18 @@ EXAMPLES = r"""
   dlstack.cdh.nvidia_gpu_info:
     method: nvidia_smi
   register: gpu_smi
+
+- name: Judge GPU health, allowing one lifetime uncorrectable ECC error and ignoring Xid 63 too
+  dlstack.cdh.nvidia_gpu_info:
+    health:
+      max_ecc_uncorrected_aggregate: 1
+      ignore_xids: [13, 31, 43, 45, 63]
+  register: gpu
+
+- name: Stop on an unhealthy GPU
+  ansible.builtin.assert:
+    that: gpu.health.status != 'unhealthy'
+    fail_msg: "{{ gpu.health.problems | map(attribute='reason') | join('; ') }}"
 """
 
 RETURN = r"""
@@ -239,18 +303,138 @@ gpus:
         - A GPU nvidia-smi cannot open at all has only RV(gpus[].pci_bus_id) and this set.
       type: str
       sample: null
+health:
+  description: The health verdict of every GPU and of the node, against the O(health) thresholds.
+  returned: always
+  type: dict
+  contains:
+    status:
+      description:
+        - V(ok) every GPU read is healthy; V(unhealthy) at least one problem (see RV(health.problems));
+          V(no_gpus) no GPU was read (the reason is in RV(health.message)).
+      type: str
+      sample: unhealthy
+    message:
+      description: The verdict in one line, with every problem's reason and what the kernel log said.
+      type: str
+      sample: "1 problem(s): GPU 0 (00000000:07:00.0): Xid 48 logged 1 time(s) since boot, last: ..."
+    problems:
+      description: One entry per problem, of every GPU, in GPU order; Xids of a PCI address no GPU answers for come last.
+      type: list
+      elements: dict
+      contains:
+        gpu:
+          description: C(GPU <index> (<bus id>)), or C(GPU at PCI <address>) for an Xid of a GPU the driver no longer lists.
+          type: str
+        counter:
+          description:
+            - What is wrong, e.g. C(ecc_uncorrected_volatile), C(retired_pages_pending), C(remapped_rows_failure),
+              C(mig_mode_pending), C(throttle_hw_slowdown), C(xid_79), C(error) (the GPU could not be read).
+          type: str
+        value:
+          description: The value found (a count, V(true), the pending mode, the error).
+          type: raw
+        limit:
+          description: What would have been fine.
+          type: raw
+        reason:
+          description: A sentence naming the GPU, the counter and the remedy where there is one.
+          type: str
+    gpus:
+      description: One entry per RV(gpus) entry, with the counters read.
+      type: list
+      elements: dict
+      contains:
+        index:
+          description: As RV(gpus[].index).
+          type: int
+        uuid:
+          description: As RV(gpus[].uuid).
+          type: str
+        pci_bus_id:
+          description: As RV(gpus[].pci_bus_id).
+          type: str
+        status:
+          description: V(ok) or V(unhealthy).
+          type: str
+        problems:
+          description: This GPU's entries of RV(health.problems).
+          type: list
+          elements: dict
+        ecc_mode_pending:
+          description: ECC mode after the next reset.
+          type: str
+        mig_mode_pending:
+          description: MIG mode after the next reset.
+          type: str
+        ecc_uncorrected_volatile:
+          description: Uncorrectable ECC errors since the driver loaded.
+          type: int
+        ecc_uncorrected_aggregate:
+          description: Uncorrectable ECC errors over the GPU's life.
+          type: int
+        retired_pages_pending:
+          description: Whether pages are pending retirement.
+          type: bool
+        remapped_rows_uncorrectable:
+          description: Rows remapped after an uncorrectable error.
+          type: int
+        remapped_rows_pending:
+          description: Whether a row remapping waits for a reset.
+          type: bool
+        remapped_rows_failure:
+          description: Whether a row remapping ever failed.
+          type: bool
+        clock_event_reasons:
+          description: The active clock event (throttle) reasons bitmask.
+          type: int
+        clock_event_reasons_active:
+          description: The names of the active reasons (V(gpu_idle), V(hw_slowdown)...).
+          type: list
+          elements: str
+        not_reported:
+          description: The counters above this GPU does not report (null values).
+          type: list
+          elements: str
+    xid:
+      description: What the kernel log said.
+      type: dict
+      contains:
+        source:
+          description: V(journalctl), V(dmesg), or V(none) when the log was not read.
+          type: str
+        read:
+          description: Whether the log was read.
+          type: bool
+        message:
+          description: Why it was not read (empty when it was).
+          type: str
+        events:
+          description: Every Xid line since boot (ignored ones too), each with C(xid), C(pci) (domain:bus:device), C(text) and C(line).
+          type: list
+          elements: dict
+        ignored:
+          description: How many of RV(health.xid.events) are in O(health.ignore_xids).
+          type: int
+    thresholds:
+      description: The thresholds applied.
+      type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_health import HEALTH_SPEC
 from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_state import collect_gpu_state
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(method=dict(type="str", default="auto", choices=["auto", "nvml", "nvidia_smi"])),
+        argument_spec=dict(
+            method=dict(type="str", default="auto", choices=["auto", "nvml", "nvidia_smi"]),
+            health=dict(type="dict", options=HEALTH_SPEC, apply_defaults=True),
+        ),
         supports_check_mode=True,
     )
-    module.exit_json(changed=False, **collect_gpu_state(module, module.params["method"]))
+    module.exit_json(changed=False, **collect_gpu_state(module, module.params["method"], health=module.params["health"]))
 
 
 if __name__ == "__main__":

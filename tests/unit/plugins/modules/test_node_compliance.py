@@ -12,7 +12,7 @@ from unittest.mock import patch
 
 import pytest
 
-from ansible_collections.dlstack.cdh.plugins.module_utils import library_state
+from ansible_collections.dlstack.cdh.plugins.module_utils import gpu_health, gpu_state, library_state
 from ansible_collections.dlstack.cdh.plugins.modules import node_compliance
 from ansible_collections.dlstack.cdh.tests.unit.plugins.module_utils.cache_builder import build_new
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
@@ -38,6 +38,30 @@ LIBRARIES = {
     "cuda": [{"home": "/usr/lib/cuda", "version": "11.8.89", "source": "nvcc"}],
     "cudnn": None,
 }
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "nvidia_gpu_info")
+
+
+def _fixture(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return "".join(line for line in handle if not line.startswith("#"))
+
+
+def _with_health(state, gpus=None, counters=None, kernel_log=("none", "", "the nvidia kernel module is not loaded")):
+    """A GPU state with the verdict gpu_health gives (defaults) on those GPUs and that kernel log."""
+    state = dict(state, gpus=gpus if gpus is not None else state["gpus"])
+    counters = counters or [gpu_health.empty_counters() for _gpu in state["gpus"]]
+    return dict(state, health=gpu_health.evaluate(state, counters, gpu_health.defaults(), kernel_log))
+
+
+def _sick_node():
+    """The built nvidia-smi csv (fixtures/smi_health_problems_built.csv) and the gpu-operator#1146 kernel log."""
+    parsed = gpu_state.parse_smi_output(_fixture("smi_health_problems_built.csv"))
+    counters = [gpu.pop(gpu_state.COUNTERS) for gpu in parsed.gpus]
+    state = dict(GPU_TWO, gpu_count=3, gpus=parsed.gpus)
+    return _with_health(state, counters=counters,
+                        kernel_log=("journalctl", _fixture("kernel_xid48_64_gpu_operator_1146.txt"), ""))
+
+
 DPKG = "nvidia-smi\t535.183.01-1~deb12u1\thi \thold\nlibnvidia-ml1\t535.183.01-1~deb12u1\tii \tinstall\n"
 
 
@@ -47,13 +71,13 @@ class TestNodeCompliance(ModuleTestCase):
         gpu = GPU_NO_DRIVER if gpu is None else gpu
         libraries = LIBRARIES if libraries is None else libraries
         with set_module_args(args):
-            with patch.object(node_compliance, "collect_gpu_state", return_value=gpu), \
+            with patch.object(node_compliance, "collect_gpu_state", return_value=gpu) as gpu_call, \
                     patch.object(node_compliance, "collect_library_state", return_value=libraries) as libs, \
                     patch("ansible_collections.dlstack.cdh.plugins.module_utils.packages.package_manager", return_value="dpkg"), \
                     patch("ansible.module_utils.basic.AnsibleModule.run_command", return_value=(0, dpkg, "")) as run:
                 with pytest.raises((AnsibleExitJson, AnsibleFailJson)) as exc:
                     node_compliance.main()
-        self.libs, self.run = libs, run
+        self.libs, self.run, self.gpu_call = libs, run, gpu_call
         return exc.value.result
 
     def checks_by_name(self, result):
@@ -159,6 +183,50 @@ class TestNodeCompliance(ModuleTestCase):
         checks = self.checks_by_name(result)
         assert checks["driver version"]["ok"] is False
         assert checks["persistence mode"]["reason"] == "persistence mode is not Enabled on GPU(s) [1]"
+
+    def test_gpu_health_problems_are_one_failed_check_each(self):
+        result = self.run_module({"gpu": {"health": {}}}, gpu=_sick_node())
+        failed = [(c["name"], c["reason"]) for c in result["failed_checks"]]
+        self.assertEqual(len(failed), 11)
+        self.assertEqual(failed[0], (
+            "GPU health GPU 0 (00000000:07:00.0) ecc_uncorrected_volatile",
+            "GPU 0 (00000000:07:00.0): 2 uncorrectable ECC error(s) since the driver loaded (ecc_uncorrected_volatile), "
+            "at most 0 allowed"))
+        self.assertIn(("GPU health GPU 1 (00000000:0B:00.0) remapped_rows_failure",
+                       "GPU 1 (00000000:0B:00.0): row remapping failed (remapped_rows_failure); the GPU needs service"), failed)
+        self.assertIn("GPU health GPU 0 (00000000:07:00.0) xid_48", [name for name, _reason in failed])
+        checks = self.checks_by_name(result)
+        self.assertEqual((checks["GPU health GPU 0 (00000000:07:00.0) ecc_uncorrected_volatile"]["expected"],
+                          checks["GPU health GPU 0 (00000000:07:00.0) ecc_uncorrected_volatile"]["actual"]), ("<= 0", 2))
+        self.assertNotIn("GPU health", checks)
+        assert result["compliant"] is False
+        # The thresholds reach the one gathering call with their defaults filled in.
+        self.assertEqual(self.gpu_call.call_args[1]["health"], gpu_health.defaults())
+        assert self.gpu_call.call_count == 1
+
+    def test_gpu_health_without_problems_is_one_passing_check(self):
+        result = self.run_module({"gpu": {"health": {"ignore_xids": [63]}}}, gpu=_with_health(GPU_TWO))
+        check = self.checks_by_name(result)["GPU health"]
+        assert check["ok"] is True
+        assert check["actual"] == "2 GPU(s) healthy; kernel log not read (the nvidia kernel module is not loaded)"
+        assert self.gpu_call.call_args[1]["health"]["ignore_xids"] == [63]
+
+    def test_gpu_health_on_a_node_without_gpus(self):
+        result = self.run_module({"gpu": {"health": {}}}, gpu=_with_health(GPU_NO_DRIVER))
+        check = self.checks_by_name(result)["GPU health"]
+        assert check["ok"] is True and result["compliant"] is True
+        assert check["actual"] == ("no GPU to check (status driver_not_loaded: Driver Not Loaded); "
+                                   "kernel log not read (the nvidia kernel module is not loaded)")
+        result = self.run_module({"gpu": {"required": True, "health": {}}}, gpu=_with_health(GPU_NO_DRIVER))
+        check = self.checks_by_name(result)["GPU health"]
+        assert check["ok"] is False
+        assert check["reason"] == ("GPUs are required, but there is no GPU to check (status driver_not_loaded: "
+                                   "Driver Not Loaded); kernel log not read (the nvidia kernel module is not loaded)")
+
+    def test_gpu_health_is_not_read_unless_asked(self):
+        result = self.run_module({"gpu": {"nouveau_loaded": False}})
+        assert [c["name"] for c in result["checks"]] == ["nouveau loaded"]
+        assert self.gpu_call.call_args[1]["health"] is None
 
     def test_files(self):
         tmp = self.tmp_path

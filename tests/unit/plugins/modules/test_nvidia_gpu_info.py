@@ -96,6 +96,12 @@ class FakeNVML(object):
             "nvmlDeviceGetEccMode": self._pair_getter("ecc"),
             "nvmlDeviceGetMigMode": self._pair_getter("mig"),
             "nvmlDeviceGetCudaComputeCapability": self._compute_capability,
+            # Health counters (nvml.h signatures); a GPU dict without the key answers NOT_SUPPORTED.
+            "nvmlDeviceGetTotalEccErrors": self._total_ecc_errors,
+            "nvmlDeviceGetRetiredPagesPendingStatus": self._uint_getter("retired_pending"),
+            "nvmlDeviceGetRemappedRows": self._remapped_rows,
+            "nvmlDeviceGetCurrentClocksThrottleReasons": self._ulonglong_getter("throttle"),
+            "nvmlDeviceGetCurrentClocksEventReasons": self._ulonglong_getter("throttle"),
         }
         for name, implementation in functions.items():
             if name not in missing:
@@ -213,9 +219,37 @@ class FakeNVML(object):
             if gpu.get(key) is None:
                 return nvml.NVML_ERROR_NOT_SUPPORTED
             self._pointer(current, ctypes.c_uint)[0] = gpu[key]
-            self._pointer(pending, ctypes.c_uint)[0] = gpu[key]
+            self._pointer(pending, ctypes.c_uint)[0] = gpu.get(key + "_pending", gpu[key])
             return nvml.NVML_SUCCESS
         return getter
+
+    def _ulonglong_getter(self, key):
+        def getter(handle, value):
+            gpu = self._device(handle)
+            if gpu.get(key) is None:
+                return nvml.NVML_ERROR_NOT_SUPPORTED
+            self._pointer(value, ctypes.c_ulonglong)[0] = gpu[key]
+            return nvml.NVML_SUCCESS
+        return getter
+
+    def _total_ecc_errors(self, handle, error_type, counter_type, count):
+        # nvmlDeviceGetTotalEccErrors(device, nvmlMemoryErrorType_t, nvmlEccCounterType_t, unsigned long long *).
+        gpu = self._device(handle)
+        if gpu.get("ecc_uncorrected") is None:
+            return nvml.NVML_ERROR_NOT_SUPPORTED
+        if error_type.value != nvml.NVML_MEMORY_ERROR_TYPE_UNCORRECTED or counter_type.value not in (0, 1):
+            return nvml.NVML_ERROR_INVALID_ARGUMENT
+        self._pointer(count, ctypes.c_ulonglong)[0] = gpu["ecc_uncorrected"][counter_type.value]
+        return nvml.NVML_SUCCESS
+
+    def _remapped_rows(self, handle, corr, unc, pending, failure):
+        # nvmlDeviceGetRemappedRows(device, unsigned int *corrRows, *uncRows, *isPending, *failureOccurred).
+        gpu = self._device(handle)
+        if gpu.get("remapped") is None:
+            return nvml.NVML_ERROR_NOT_SUPPORTED
+        for pointer, value in zip((corr, unc, pending, failure), gpu["remapped"]):
+            self._pointer(pointer, ctypes.c_uint)[0] = value
+        return nvml.NVML_SUCCESS
 
 
 MIB = 1024 * 1024
