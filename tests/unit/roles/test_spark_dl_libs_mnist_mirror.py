@@ -79,13 +79,13 @@ def test_mirror_files_are_checked_and_decompressed(tmp_path, as_url):
     assert downloads.exists() == as_url
 
     # A second run finds everything in place.
-    rc, output, _ = _play(tmp_path, MIRROR, _vars(tmp_path, source, checksums))
+    rc, output = _play(tmp_path, MIRROR, _vars(tmp_path, source, checksums))[:2]
     assert rc == 0, output
     assert "changed=0" in output, output
 
 
 def test_a_file_with_another_sha256_stages_nothing(tmp_path):
-    mirror, _, checksums = _mirror(tmp_path)
+    mirror, checksums = _mirror(tmp_path)[0::2]
     checksums["t10k-labels-idx1-ubyte.gz"] = "0" * 64
     rc, output, data = _play(tmp_path, MIRROR, _vars(tmp_path, "file://%s" % mirror, checksums))
     assert rc == 2, output
@@ -95,8 +95,8 @@ def test_a_file_with_another_sha256_stages_nothing(tmp_path):
 
 
 def test_check_mode_downloads_and_stages_nothing(tmp_path):
-    mirror, _, checksums = _mirror(tmp_path)
-    rc, output, _ = _play(tmp_path, MIRROR, _vars(tmp_path, "file://%s" % mirror, checksums), check=True)
+    mirror, checksums = _mirror(tmp_path)[0::2]
+    rc, output = _play(tmp_path, MIRROR, _vars(tmp_path, "file://%s" % mirror, checksums), check=True)[:2]
     assert rc == 0, output
     assert "MNIST mirror | Check and decompress the files" in output
     assert not (tmp_path / "cache").exists()
