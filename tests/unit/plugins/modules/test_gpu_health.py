@@ -11,7 +11,7 @@ AnsibleModule.run_command, and the assertions come after the ``with`` block.
 from unittest.mock import patch
 
 from ansible.module_utils import basic
-from ansible_collections.dlstack.cdh.plugins.module_utils import gpu_health, nvml
+from ansible_collections.dlstack.cdh.plugins.module_utils import gpu_health
 from ansible_collections.dlstack.cdh.plugins.modules import nvidia_gpu_info
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.test_nvidia_gpu_info import (
     GEFORCE,
@@ -44,19 +44,9 @@ class HealthTestCase(GpuInfoTestCase):
         def run_command(argv, **_kwargs):
             return answers[argv[0].rsplit("/", 1)[-1]]
 
-        load = patch.object(nvml, "load_library")
-        with load as load_mock, \
-                patch.object(basic.AnsibleModule, "run_command", side_effect=run_command) as run_mock, \
-                patch.object(basic.AnsibleModule, "get_bin_path", side_effect=lambda name, **_kw: paths.get(name)):
-            if isinstance(library, Exception):
-                load_mock.side_effect = library
-            else:
-                load_mock.return_value = library
-            with self.assertRaises(AnsibleExitJson) as exit_info:
-                with set_module_args(args or {}):
-                    nvidia_gpu_info.main()
-        self.run_mock = run_mock
-        return exit_info.exception.result
+        return self.run_main(
+            args, library, patch.object(basic.AnsibleModule, "run_command", side_effect=run_command),
+            patch.object(basic.AnsibleModule, "get_bin_path", side_effect=lambda name, **_kw: paths.get(name)))
 
     def argvs(self):
         return [call[0][0] for call in self.run_mock.call_args_list]

@@ -100,8 +100,8 @@ class FakeNVML(object):
             "nvmlDeviceGetTotalEccErrors": self._total_ecc_errors,
             "nvmlDeviceGetRetiredPagesPendingStatus": self._uint_getter("retired_pending"),
             "nvmlDeviceGetRemappedRows": self._remapped_rows,
-            "nvmlDeviceGetCurrentClocksThrottleReasons": self._ulonglong_getter("throttle"),
-            "nvmlDeviceGetCurrentClocksEventReasons": self._ulonglong_getter("throttle"),
+            "nvmlDeviceGetCurrentClocksThrottleReasons": self._uint_getter("throttle", ctypes.c_ulonglong),
+            "nvmlDeviceGetCurrentClocksEventReasons": self._uint_getter("throttle", ctypes.c_ulonglong),
         }
         for name, implementation in functions.items():
             if name not in missing:
@@ -204,12 +204,12 @@ class FakeNVML(object):
         self._pointer(major, ctypes.c_int)[0], self._pointer(minor, ctypes.c_int)[0] = gpu["cc"]
         return nvml.NVML_SUCCESS
 
-    def _uint_getter(self, key):
+    def _uint_getter(self, key, ctype=ctypes.c_uint):
         def getter(handle, value):
             gpu = self._device(handle)
             if gpu.get(key) is None:
                 return nvml.NVML_ERROR_NOT_SUPPORTED
-            self._pointer(value, ctypes.c_uint)[0] = gpu[key]
+            self._pointer(value, ctype)[0] = gpu[key]
             return nvml.NVML_SUCCESS
         return getter
 
@@ -220,15 +220,6 @@ class FakeNVML(object):
                 return nvml.NVML_ERROR_NOT_SUPPORTED
             self._pointer(current, ctypes.c_uint)[0] = gpu[key]
             self._pointer(pending, ctypes.c_uint)[0] = gpu.get(key + "_pending", gpu[key])
-            return nvml.NVML_SUCCESS
-        return getter
-
-    def _ulonglong_getter(self, key):
-        def getter(handle, value):
-            gpu = self._device(handle)
-            if gpu.get(key) is None:
-                return nvml.NVML_ERROR_NOT_SUPPORTED
-            self._pointer(value, ctypes.c_ulonglong)[0] = gpu[key]
             return nvml.NVML_SUCCESS
         return getter
 
@@ -296,13 +287,16 @@ class GpuInfoTestCase(ModuleTestCase):
 
     def run_module(self, args=None, library=None, smi=None, smi_path=SMI):
         """Run main(); library is a FakeNVML or an exception, smi is (rc, stdout, stderr) or a list of them."""
-        load = patch.object(nvml, "load_library")
         if isinstance(smi, list):
             run_command = patch.object(basic.AnsibleModule, "run_command", side_effect=smi)
         else:
             run_command = patch.object(basic.AnsibleModule, "run_command", return_value=smi)
         bin_path = patch.object(basic.AnsibleModule, "get_bin_path", return_value=smi_path)
-        with load as load_mock, run_command as run_mock, bin_path as bin_mock:
+        return self.run_main(args, library, run_command, bin_path)
+
+    def run_main(self, args, library, run_command, bin_path):
+        """main() with NVML's loader, run_command and get_bin_path patched; the mocks stay on self."""
+        with patch.object(nvml, "load_library") as load_mock, run_command as run_mock, bin_path as bin_mock:
             if isinstance(library, Exception):
                 load_mock.side_effect = library
             else:
