@@ -108,6 +108,10 @@ def cuda_plan(role_vars):
         "home": _scalar("dlstack_cuda_home", role_vars.get("dlstack_cuda_home")) or home,
         "cudnn_header_version": ".".join(cudnn_version.split(".")[:3]) if cudnn_version else "",
         "ld_so_conf_files": ["%s/%s" % (ld_so_conf_dir, _ld_so_conf_name(v)) for v in versions],
+        # lib64, not lib: the toolkits' libraries live there (lib is 32-bit or absent).
+        "ld_so_conf_lines": ["%s/lib64" % homes[v] for v in versions],
+        # Where the role points the link; it makes none for the distribution's single toolkit.
+        "link_target": homes.get(default_version, "") if method != "distro" else "",
     }
 
 

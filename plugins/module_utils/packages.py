@@ -5,11 +5,13 @@
 Debian/Ubuntu: one ``dpkg-query`` call gives version, install state and whether the
 package is held (``db:Status-Want`` = hold, which is what ``apt-mark hold`` and
 ``dpkg_selections`` set). RHEL: one ``rpm -q`` call, and the versionlock plugin's list
-file read directly (yum: /etc/yum/pluginconf.d/versionlock.list, dnf: /etc/dnf/plugins/).
+file read directly (yum: /etc/yum/pluginconf.d/versionlock.list, dnf: /etc/dnf/plugins/); a package
+counts as held only when an entry of exactly its name locks its installed version.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 
 from ansible_collections.dlstack.cdh.plugins.module_utils.command import find_binary, run
@@ -58,21 +60,48 @@ def parse_rpm_query(text):
     return packages
 
 
-def versionlocked(text, names):
-    """Which of ``names`` the yum/dnf versionlock list locks.
+# What may follow VERSION-RELEASE in a lock entry: an architecture or dnf's '*'.
+LOCK_ARCH_SUFFIXES = (".*", ".x86_64", ".aarch64", ".ppc64le", ".noarch", ".i686", ".src")
 
-    yum writes 'EPOCH:NAME-VERSION-RELEASE.ARCH', dnf 'NAME-EPOCH:VERSION-RELEASE.*';
-    either way the name is followed by '-' and then a digit (epoch or version).
-    Lines starting with '!' are excludes, not locks.
+
+def parse_versionlock(text):
+    """A yum/dnf versionlock list -> {name: [VERSION-RELEASE patterns]}.
+
+    yum writes 'EPOCH:NAME-VERSION-RELEASE.ARCH', dnf 'NAME-EPOCH:VERSION-RELEASE.*'; names may
+    hold dashes and digits (cuda-toolkit-12-4), versions and releases hold none, so the entry is
+    split at its last two dashes. Lines starting with '!' are excludes, not locks.
     """
-    entries = []
+    locks = {}
     for line in text.splitlines():
         line = line.strip()
-        if line and not line.startswith(("#", "!")):
-            entries.append(line.split(":", 1)[1] if line.split(":", 1)[0].isdigit() else line)
+        if not line or line.startswith(("#", "!")):
+            continue
+        head = line.split(":", 1)
+        if head[0].isdigit() and len(head) == 2:
+            line = head[1]
+        parts = line.rsplit("-", 2)
+        if len(parts) != 3:
+            continue
+        name, version, release = parts
+        version = version.split(":", 1)[-1]
+        for suffix in LOCK_ARCH_SUFFIXES:
+            if release.endswith(suffix):
+                release = release[:-len(suffix)]
+                break
+        locks.setdefault(name, []).append("%s-%s" % (version, release))
+    return locks
+
+
+def versionlocked(text, installed):
+    """Which packages the list locks at their installed version.
+
+    ``installed`` maps a name to its installed VERSION-RELEASE (rpm's), None when not installed.
+    The name must match exactly: 'cuda-toolkit-12-4-0:12.4.1-1.*' does not lock cuda-toolkit-12.
+    """
+    locks = parse_versionlock(text)
     return {
-        name for name in names
-        if any(e.startswith(name + "-") and e[len(name) + 1:][:1].isdigit() for e in entries)
+        name for name, version in installed.items()
+        if version and any(fnmatch.fnmatchcase(version, pattern) for pattern in locks.get(name, []))
     }
 
 
@@ -90,10 +119,11 @@ def query_packages(module, names):
         out = run(module, ["rpm", "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"] + list(names)).stdout
         result.update({k: v for k, v in parse_rpm_query(out).items() if k in result})
         locked = set()
+        installed = {name: info["version"] for name, info in result.items() if info["installed"]}
         for path in VERSIONLOCK_LISTS:
             if os.path.isfile(path):
                 with open(path) as handle:
-                    locked |= versionlocked(handle.read(), names)
+                    locked |= versionlocked(handle.read(), installed)
         for name, info in result.items():
             info["held"] = info["installed"] and name in locked
     return result, manager

@@ -32,6 +32,13 @@ options:
         description: The node must have at least O(gpu.min_count) GPUs visible through the driver.
         type: bool
         default: false
+      required_with_devices:
+        description:
+          - GPUs are required (as with O(gpu.required=true)) when the node has NVIDIA display or 3D controllers on its PCI bus,
+            and every such device must be visible as a GPU through the driver (a device the driver lost or never bound fails).
+          - A node without NVIDIA PCI devices (a container, a host without GPUs) passes unless O(gpu.required=true).
+        type: bool
+        default: false
       min_count:
         description: Smallest number of GPUs the driver must report when O(gpu.required=true).
         type: int
@@ -39,7 +46,10 @@ options:
       driver_version:
         description:
           - Driver version the node must run, compared as a prefix (V(535) matches C(535.183.01)).
-          - Only checked when a driver is loaded, or when O(gpu.required=true).
+          - Only checked when a driver is loaded, or when GPUs are required.
+          - When both are known, the loaded kernel module's version (C(/proc/driver/nvidia/version)) must equal the
+            userspace driver's (NVML or nvidia-smi), else NVML answers "Driver/library version mismatch" after an
+            upgrade without a reboot or module reload.
         type: str
       persistence_mode:
         description: When set, every GPU's persistence mode must be V(Enabled) (true) or V(Disabled) (false).
@@ -53,7 +63,7 @@ options:
             (see its O(dlstack.cdh.nvidia_gpu_info#module:health) option, which takes the same keys).
           - Every problem is a failed check of its own, named C(GPU health) followed by the GPU and the counter, with a
             reason that names both. Without a problem there is one passing C(GPU health) check.
-          - A node without a visible GPU passes it (saying so) unless O(gpu.required=true).
+          - A node without a visible GPU passes it (saying so) unless GPUs are required.
         type: dict
         suboptions:
           max_ecc_uncorrected_volatile:
@@ -88,6 +98,15 @@ options:
             type: list
             elements: int
             default: [13, 31, 43, 45]
+  driver_kernel_side:
+    description:
+      - Whether the entries of O(packages) and O(files) marked C(kernel_side) apply to this node, as the
+        M(dlstack.cdh.nvidia_driver) role decides whether to do the kernel side.
+      - V(auto) applies them when the node has an NVIDIA PCI device and is not a container;
+        V(always) matches the role's C(nvidia_driver_force=true); V(never) skips them.
+    type: str
+    choices: [auto, always, never]
+    default: auto
   libraries:
     description:
       - Libraries the dynamic linker must (or must not) find.
@@ -125,12 +144,18 @@ options:
       held:
         description:
           - When set, whether the package must be held (C(apt-mark hold), dpkg selection C(hold))
-            or version-locked (yum/dnf versionlock).
+            or version-locked (yum/dnf versionlock) at the installed version.
+          - A versionlock entry counts only when its name is exactly the package's and its version-release
+            matches the installed one; a lock on another version does not hold the installed package.
         type: bool
       present:
         description: Whether the package must be installed.
         type: bool
         default: true
+      kernel_side:
+        description: Check this package only where the driver's kernel side applies (see O(driver_kernel_side)).
+        type: bool
+        default: false
   files:
     description: Files, directories and links the roles manage, and lines they must contain.
     type: list
@@ -157,6 +182,38 @@ options:
       link_target:
         description: For O(files[].state=link), where the link must point (as readlink prints it).
         type: str
+      kernel_side:
+        description: Check this path only where the driver's kernel side applies (see O(driver_kernel_side)).
+        type: bool
+        default: false
+  python_envs:
+    description:
+      - Python environments (venvs or conda envs, as M(dlstack.cdh.python_venv) and M(dlstack.cdh.conda_env) make them)
+        and the pip requirements their installed distributions must satisfy.
+      - Each environment's distributions are read with one run of its own interpreter (importlib.metadata, as those
+        modules read them; C(pip list) where the interpreter has no importlib.metadata).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The environment's prefix (its interpreter is C(bin/python) under it).
+        type: path
+        required: true
+      packages:
+        description: pip requirement strings (V(tensorflow-cpu==2.18.1), V(numpy>=1.26)) the environment must satisfy.
+        type: list
+        elements: str
+        default: []
+  stack_compatible:
+    description:
+      - Check the installed driver, CUDA toolkit, cuDNN and TensorFlow versions against each other with the
+        compatibility data M(dlstack.cdh.dl_stack_compat) uses; an incompatible pair fails the check, with its reason.
+      - Takes the running driver, the newest toolkit found in O(cuda_homes), the cuDNN header's version and the
+        TensorFlow (C(tensorflow), C(tensorflow-gpu), C(tf-nightly)) installed in one of O(python_envs); C(tensorflow-cpu)
+        needs no CUDA and is left out. Pairs with a version not found are not checked.
+    type: bool
+    default: false
   cuda_version:
     description: CUDA toolkit version (prefix) that one of O(cuda_homes) must have.
     type: str
@@ -233,7 +290,7 @@ checks:
       description: What was checked, e.g. C(package nvidia-driver held).
       type: str
     category:
-      description: C(gpu), C(library), C(cuda), C(cudnn), C(package) or C(file).
+      description: C(gpu), C(library), C(cuda), C(cudnn), C(package), C(file), C(python) or C(stack).
       type: str
     expected:
       description: The desired value.
@@ -293,6 +350,12 @@ state:
     files:
       description: Path -> state found (exists, type, mode, link target).
       type: dict
+    driver_kernel_side:
+      description: Whether the entries marked C(kernel_side) applied to this node (see O(driver_kernel_side)).
+      type: bool
+    python_envs:
+      description: Environment path -> C(installed) (canonical name -> name, version) and C(error) (why it could not be read).
+      type: dict
 """
 
 import os
@@ -300,11 +363,14 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.dlstack.cdh.plugins.module_utils import compat, package_spec
+from ansible_collections.dlstack.cdh.plugins.module_utils.errors import ModuleError
 from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_health import HEALTH_SPEC
 from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_state import collect_gpu_state
 from ansible_collections.dlstack.cdh.plugins.module_utils.errors import failure_boundary
 from ansible_collections.dlstack.cdh.plugins.module_utils.library_state import collect_library_state
 from ansible_collections.dlstack.cdh.plugins.module_utils.packages import query_packages
+from ansible_collections.dlstack.cdh.plugins.module_utils.pip_env import Pip, parse_requirements
 
 
 class Checks(object):
@@ -328,18 +394,33 @@ def _version_matches(actual, prefix):
     return actual == prefix or (actual.startswith(prefix) and not actual[len(prefix)].isdigit())
 
 
+def gpus_required(expected, gpu):
+    """GPUs are required when asked for, or (required_with_devices) when the PCI bus has NVIDIA devices."""
+    return bool(expected.get("required") or (expected.get("required_with_devices") and gpu.get("pci_devices")))
+
+
 def check_gpu(checks, expected, gpu):
     status = gpu.get("status")
-    if expected.get("required"):
-        count = gpu.get("gpu_count", 0)
+    required = gpus_required(expected, gpu)
+    count = gpu.get("gpu_count", 0)
+    if required:
         want = expected.get("min_count", 1)
         checks.add("gpu", "GPUs visible to the driver", ">= %d" % want, count, count >= want,
                    "%d GPU(s) visible (status %s: %s)" % (count, status, gpu.get("message") or "no message"))
+    devices = gpu.get("pci_devices") or []
+    if expected.get("required_with_devices") and devices:
+        checks.add("gpu", "every NVIDIA PCI device visible", len(devices), count, count == len(devices),
+                   "%d NVIDIA PCI device(s) (%s), %d GPU(s) visible to the driver"
+                   % (len(devices), ", ".join(d.get("address", "?") for d in devices), count))
     wanted_driver = expected.get("driver_version")
-    if wanted_driver and (expected.get("required") or gpu.get("driver_version")):
+    if wanted_driver and (required or gpu.get("driver_version")):
         actual = gpu.get("driver_version")
         checks.add("gpu", "driver version", wanted_driver, actual, _version_matches(actual, wanted_driver),
                    "driver %s is running, %s is wanted" % (actual or "none", wanted_driver))
+    kernel, userspace = gpu.get("kernel_module_version"), gpu.get("driver_version")
+    if wanted_driver is not None and kernel and userspace:
+        checks.add("gpu", "kernel module matches the userspace driver", userspace, kernel, kernel == userspace,
+                   "the loaded nvidia module is %s, the userspace driver %s (reboot or reload the module)" % (kernel, userspace))
     if expected.get("persistence_mode") is not None:
         wanted = "Enabled" if expected["persistence_mode"] else "Disabled"
         wrong = [g.get("index") for g in gpu.get("gpus", []) if g.get("persistence_mode") != wanted]
@@ -350,10 +431,10 @@ def check_gpu(checks, expected, gpu):
         checks.add("gpu", "nouveau loaded", expected["nouveau_loaded"], actual, actual == expected["nouveau_loaded"],
                    "nouveau is %sloaded" % ("" if actual else "not "))
     if expected.get("health") is not None:
-        check_gpu_health(checks, expected, gpu.get("health"))
+        check_gpu_health(checks, required, gpu.get("health"))
 
 
-def check_gpu_health(checks, expected, health):
+def check_gpu_health(checks, required, health):
     """One failed check per problem (naming the GPU and the counter), else one passing check."""
     if not health:
         checks.add("gpu", "GPU health", "no problem", None, False, "the GPU health was not read")
@@ -364,7 +445,6 @@ def check_gpu_health(checks, expected, health):
     if health["problems"]:
         return
     if health["status"] == "no_gpus":
-        required = bool(expected.get("required"))
         checks.add("gpu", "GPU health", "no problem", health["message"], not required,
                    "GPUs are required, but there is %s" % health["message"])
         return
@@ -429,6 +509,76 @@ def check_packages(checks, expected, packages):
                        "%s is %sheld" % (name, "" if info.get("held") else "not "))
 
 
+# pip distributions that are TensorFlow built against CUDA; tensorflow-cpu needs none.
+GPU_TENSORFLOW = ("tensorflow", "tensorflow-gpu", "tf-nightly")
+
+
+def read_python_envs(module, expected):
+    """{path: {'installed': index or None, 'error': text}} with one interpreter run per environment."""
+    found = {}
+    for item in expected:
+        python = os.path.join(item["path"], "bin", "python")
+        if not os.path.exists(python):
+            found[item["path"]] = {"installed": None, "error": "%s does not exist" % python}
+            continue
+        try:
+            found[item["path"]] = {"installed": Pip(module, python).installed_packages(), "error": ""}
+        except ModuleError as exc:
+            found[item["path"]] = {"installed": None, "error": exc.msg}
+    return found
+
+
+def check_python_envs(checks, expected, requirements, found):
+    for item in expected:
+        path, state = item["path"], found[item["path"]]
+        checks.add("python", "python env %s readable" % path, True, not state["error"], not state["error"], state["error"])
+        if state["error"]:
+            continue
+        for requirement in requirements[path]:
+            installed = state["installed"].get(requirement.key)
+            reason = package_spec.satisfied_by(requirement, installed)
+            checks.add("python", "python env %s package %s" % (path, requirement.key), requirement.raw,
+                       installed.get("version") if installed else None, reason is None,
+                       "%s in %s: %s" % (requirement.raw, path, reason))
+
+
+def installed_tensorflow(found):
+    """The GPU TensorFlow distribution's version in the first environment that has one, else None."""
+    for state in found.values():
+        for name in GPU_TENSORFLOW:
+            installed = (state["installed"] or {}).get(name)
+            if installed and installed.get("version"):
+                return installed["version"]
+    return None
+
+
+def _major_minor(version):
+    return ".".join(str(version).split(".")[:2]) if version else None
+
+
+def check_stack(checks, gpu, libraries, found_envs):
+    cudas = sorted((c.get("version") for c in libraries["cuda"] if c.get("version")), key=package_spec.version_key)
+    versions = {
+        "driver_version": gpu.get("driver_version"),
+        "cuda_version": _major_minor(cudas[-1]) if cudas else None,
+        "cudnn_version": (libraries.get("cudnn") or {}).get("version"),
+        "tensorflow_version": installed_tensorflow(found_envs),
+    }
+    versions = dict((k, v) for k, v in versions.items() if v)
+    if len(versions) < 2:
+        checks.add("stack", "installed stack compatible", "compatible", versions, True)
+        return
+    try:
+        verdict = compat.check_stack(versions)
+    except compat.CompatInputError as exc:
+        checks.add("stack", "installed stack compatible", "compatible", versions, False,
+                   "the installed versions could not be judged: %s" % exc)
+        return
+    checks.add("stack", "installed stack compatible", "compatible", versions, verdict["compatible"],
+               "installed %s: %s" % (", ".join("%s %s" % (k.replace("_version", ""), v) for k, v in sorted(versions.items())),
+                                     "; ".join(verdict["reasons"])))
+
+
 def file_state(path):
     """What is at ``path``: type, octal mode, link target, and the lines of a small regular file."""
     try:
@@ -477,6 +627,15 @@ def check_files(checks, expected):
     return found
 
 
+def kernel_side_applies(choice, gpu):
+    """As the nvidia_driver role decides: NVIDIA PCI devices outside a container, or forced."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    return bool(gpu.get("pci_devices")) and not gpu.get("in_container")
+
+
 def validate(module):
     for item in module.params["files"]:
         if not os.path.isabs(item["path"]):
@@ -487,16 +646,24 @@ def validate(module):
                     raise ValueError
             except ValueError:
                 module.fail_json(msg="files: mode %r of %s is not an octal permission such as '0644'" % (item["mode"], item["path"]))
+    requirements = {}
+    for item in module.params["python_envs"]:
+        if not os.path.isabs(item["path"]):
+            module.fail_json(msg="python_envs: %r is not an absolute path" % item["path"])
+        requirements[item["path"]] = parse_requirements(item["packages"], "python_envs %s packages" % item["path"])
+    return requirements
 
 
 def main():
     library_spec = dict(name=dict(type="str", required=True), version=dict(type="str"), present=dict(type="bool", default=True))
     package_spec = dict(name=dict(type="str", required=True), version=dict(type="str"), held=dict(type="bool"),
-                        present=dict(type="bool", default=True))
+                        present=dict(type="bool", default=True), kernel_side=dict(type="bool", default=False))
     file_spec = dict(path=dict(type="path", required=True),
                      state=dict(type="str", default="file", choices=["file", "directory", "link", "absent"]),
-                     contains=dict(type="list", elements="str", default=[]), mode=dict(type="str"), link_target=dict(type="str"))
-    gpu_spec = dict(required=dict(type="bool", default=False), min_count=dict(type="int", default=1),
+                     contains=dict(type="list", elements="str", default=[]), mode=dict(type="str"), link_target=dict(type="str"),
+                     kernel_side=dict(type="bool", default=False))
+    gpu_spec = dict(required=dict(type="bool", default=False), required_with_devices=dict(type="bool", default=False),
+                    min_count=dict(type="int", default=1),
                     driver_version=dict(type="str"), persistence_mode=dict(type="bool"), nouveau_loaded=dict(type="bool"),
                     health=dict(type="dict", options=HEALTH_SPEC))
     module = AnsibleModule(
@@ -505,6 +672,11 @@ def main():
             libraries=dict(type="list", elements="dict", options=library_spec, default=[]),
             packages=dict(type="list", elements="dict", options=package_spec, default=[]),
             files=dict(type="list", elements="dict", options=file_spec, default=[]),
+            driver_kernel_side=dict(type="str", default="auto", choices=["auto", "always", "never"]),
+            python_envs=dict(type="list", elements="dict", default=[],
+                             options=dict(path=dict(type="path", required=True),
+                                          packages=dict(type="list", elements="str", default=[]))),
+            stack_compatible=dict(type="bool", default=False),
             cuda_version=dict(type="str"),
             cudnn_version=dict(type="str"),
             cuda_homes=dict(type="list", elements="path", default=["/usr/local/cuda", "/usr/lib/cuda"]),
@@ -513,13 +685,18 @@ def main():
         ),
         supports_check_mode=True,
     )
-    validate(module)
+    with failure_boundary(module):
+        requirements = validate(module)
     params = module.params
     checks = Checks()
 
-    gpu = collect_gpu_state(module, health=(params["gpu"] or {}).get("health"))
+    gpu_expected = params["gpu"] or {}
+    gpu = collect_gpu_state(module, health=gpu_expected.get("health"))
     if params["gpu"]:
         check_gpu(checks, params["gpu"], gpu)
+    kernel_side = kernel_side_applies(params["driver_kernel_side"], gpu)
+    wanted_packages = [p for p in params["packages"] if kernel_side or not p["kernel_side"]]
+    wanted_files = [f for f in params["files"] if kernel_side or not f["kernel_side"]]
 
     with failure_boundary(module):
         libraries = collect_library_state(
@@ -532,9 +709,13 @@ def main():
     if params["cudnn_version"]:
         check_cudnn(checks, params["cudnn_version"], libraries["cudnn"])
 
-    packages, manager = query_packages(module, [item["name"] for item in params["packages"]])
-    check_packages(checks, params["packages"], packages)
-    files = check_files(checks, params["files"])
+    packages, manager = query_packages(module, [item["name"] for item in wanted_packages])
+    check_packages(checks, wanted_packages, packages)
+    files = check_files(checks, wanted_files)
+    found_envs = read_python_envs(module, params["python_envs"])
+    check_python_envs(checks, params["python_envs"], requirements, found_envs)
+    if params["stack_compatible"]:
+        check_stack(checks, gpu, libraries, found_envs)
 
     failed = [c for c in checks.items if not c["ok"]]
     result = dict(
@@ -544,7 +725,8 @@ def main():
         failed_checks=failed,
         summary=dict(total=len(checks.items), passed=len(checks.items) - len(failed), failed=len(failed)),
         state=dict(gpu=gpu, libraries=libraries["libraries"], cuda=libraries["cuda"], cudnn=libraries["cudnn"],
-                   packages=packages, package_manager=manager, files=files),
+                   packages=packages, package_manager=manager, files=files, driver_kernel_side=kernel_side,
+                   python_envs=found_envs),
     )
     if failed and params["fail_on_drift"]:
         module.fail_json(msg="; ".join(c["reason"] for c in failed), **result)

@@ -383,3 +383,94 @@ def test_cuda_repository_follows_the_driver_mirror(tmp_path):
     assert plan["cuda"]["repo_url"] == plan["nvidia_driver"]["repo_url"] == (
         "http://mirror.example.internal/cuda/repos/rhel9/x86_64")
     assert plan["cuda"]["repo_gpgkey_url"] == "http://mirror.example.internal/keys/cuda.pub"
+
+
+def _expectations(tmp_path, facts, **role_vars):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _run(tmp_path, HERE / "playbooks" / "expectations.yml", dict(role_vars, test_facts=facts, out_dir=str(out)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads((out / "expectations.json").read_text())
+
+
+def _by_name(entries, key):
+    return {entry[key]: entry for entry in entries}
+
+
+def test_expectations_of_a_debian_distro_worker_are_what_the_roles_apply(tmp_path):
+    expected = _expectations(
+        tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"),
+        nvidia_driver_method="distro", cuda_method="distro", cuda_versions=["11.8"],
+        cudnn_source="wheel", cudnn_version="9.10.2.21", anaconda_env_manager="venv",
+        nvidia_driver_module_options={"NVreg_PreserveVideoMemoryAllocations": 1})
+    driver = _by_name(expected["nvidia_driver"]["packages"], "name")
+    for name in ("nvidia-smi", "libnvidia-ml1", "libcuda1"):
+        assert driver[name] == {"name": name, "version": "535", "held": True, "present": True}
+    for name in ("nvidia-driver", "nvidia-kernel-dkms"):
+        assert driver[name]["kernel_side"] is True and driver[name]["held"] is True
+    assert driver["nvidia-persistenced"] == {"name": "nvidia-persistenced", "kernel_side": True}
+    assert expected["nvidia_driver"]["driver_version"] == "535"
+    files = _by_name(expected["nvidia_driver"]["files"], "path")
+    assert files["/etc/modprobe.d/nvidia.conf"]["contains"] == ["options nvidia NVreg_PreserveVideoMemoryAllocations=1"]
+    assert files["/etc/modprobe.d/blacklist-nouveau.conf"]["kernel_side"] is True
+
+    cuda = expected["cuda"]
+    assert cuda["packages"] == [{"name": "nvidia-cuda-toolkit", "version": "11.8", "held": True}]
+    files = _by_name(cuda["files"], "path")
+    assert files["/etc/ld.so.conf.d/cuda-11-8.conf"] == {
+        "path": "/etc/ld.so.conf.d/cuda-11-8.conf", "mode": "0644", "contains": ["/usr/lib/cuda/lib64"]}
+    assert files["/usr/lib/cuda/bin/nvcc"] == {"path": "/usr/lib/cuda/bin/nvcc", "state": "link", "link_target": "/usr/bin/nvcc"}
+    assert files["/etc/profile.d/cuda.sh"]["contains"] == ["export CUDA_HOME=/usr/lib/cuda"]
+    # The distribution's single toolkit gets no /usr/local/cuda link.
+    assert "/usr/local/cuda" not in files
+    assert cuda["cuda_version"] == "11.8" and cuda["libraries"] == [{"name": "libcudart", "version": "11"}]
+    assert expected["cudnn"] == {"packages": [], "cudnn_version": "9.10.2", "libraries": [{"name": "libcudnn", "version": "9"}]}
+    envs = _by_name(expected["anaconda_env"]["python_envs"], "path")
+    assert envs["/usr/anaconda/envs/tensorflow"]["packages"][:2] == ["tensorflow-cpu==2.18.1", "protobuf==5.29.5"]
+    assert "/usr/anaconda/envs/pycaffe" in envs
+
+
+def test_expectations_of_an_el9_repo_worker_pin_the_branch_the_link_and_the_cudnn8_packages(tmp_path):
+    expected = _expectations(
+        tmp_path, _facts("Rocky", "9.4", "RedHat"),
+        nvidia_driver_method="nvidia_repo", nvidia_driver_branch="550", nvidia_driver_version="550.90.07",
+        cuda_method="nvidia_repo", cuda_versions=["11.8", "12.4"], cuda_hold=False, cuda_profile_script=False,
+        # 8.9.7's support matrix stops at CUDA 12.2; minor-version compatibility runs it on 12.4.
+        cudnn_source="repo", cudnn_version="8.9.7.29", cudnn_compat_strict=False,
+        anaconda_env_manager="venv", anaconda_env_prefix="/opt/dl",
+        anaconda_env_environments=[{"name": "tf", "pip_packages": ["tensorflow==2.16.2"]}, {"name": "old", "state": "absent"}])
+    assert expected["anaconda_env"]["python_envs"] == [{"path": "/opt/dl/envs/tf", "packages": ["tensorflow==2.16.2"]}]
+    driver = _by_name(expected["nvidia_driver"]["packages"], "name")
+    assert driver["nvidia-driver-cuda-libs"]["version"] == "550.90.07"
+    assert driver["kmod-nvidia-latest-dkms"]["kernel_side"] is True
+    assert expected["nvidia_driver"]["driver_version"] == "550.90.07"
+    cuda = expected["cuda"]
+    assert cuda["packages"] == [{"name": "cuda-toolkit-11-8", "version": "11.8", "held": False},
+                                {"name": "cuda-toolkit-12-4", "version": "12.4", "held": False}]
+    files = _by_name(cuda["files"], "path")
+    assert files["/usr/local/cuda"] == {"path": "/usr/local/cuda", "state": "link", "link_target": "/usr/local/cuda-12.4"}
+    assert files["/etc/ld.so.conf.d/cuda-11-8.conf"]["contains"] == ["/usr/local/cuda-11.8/lib64"]
+    assert files["/etc/profile.d/cuda.sh"] == {"path": "/etc/profile.d/cuda.sh", "state": "absent"}
+    # cuDNN 8.9.7 is published for CUDA 12 only as +cuda12.2; a CUDA 12.4 host installs that build.
+    assert expected["cudnn"]["packages"] == [
+        {"name": "libcudnn8", "version": "8.9.7.29", "held": True},
+        {"name": "libcudnn8-devel", "version": "8.9.7.29", "held": True}]
+
+
+@pytest.mark.parametrize("cuda, cudnn, suffix", [
+    ("12.4", "8.9.7.29", "12.2"),
+    ("12.1", "8.9.7.29", "12.2"),
+    ("11.2", "8.9.7.29", "11.8"),
+    ("12.1", "8.9.2.26", "12.1"),
+    ("11.2", "8.1.1.33", "11.2"),
+    ("11.0", "8.0.5.39", "11.0"),
+    ("11.1", "8.0.5.39", "11.1"),
+])
+def test_cudnn8_repo_packages_are_named_after_the_build_nvidia_publishes(tmp_path, cuda, cudnn, suffix):
+    plan, _files = _plan(
+        tmp_path, _facts("Ubuntu", "22.04", "Debian", "jammy"),
+        nvidia_driver_method="nvidia_repo", nvidia_driver_branch="550",
+        cuda_method="nvidia_repo", cuda_versions=[cuda], cudnn_source="repo", cudnn_version=cudnn, cudnn_compat_strict=False)
+    assert plan["cudnn"]["repo_packages"] == [
+        "libcudnn8=%s-1+cuda%s" % (cudnn, suffix), "libcudnn8-dev=%s-1+cuda%s" % (cudnn, suffix)]
+    assert plan["cudnn"]["repo_held"] == ["libcudnn8", "libcudnn8-dev"]

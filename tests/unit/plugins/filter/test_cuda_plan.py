@@ -72,6 +72,21 @@ def test_ld_so_conf_files_one_per_version():
     assert plan["ld_so_conf_files"] == ["/etc/ld.so.conf.d/cuda-12-4.conf"]
 
 
+def test_ld_so_conf_lines_name_each_home_lib64():
+    plan = cuda_plan({"cuda_versions": ["11.8", "12.4"], "cuda_method": "nvidia_repo"})
+    assert plan["ld_so_conf_lines"] == ["/usr/local/cuda-11.8/lib64", "/usr/local/cuda-12.4/lib64"]
+    plan = cuda_plan({"cuda_versions": ["11.8"], "cuda_method": "distro", "distro_home": "/usr/lib/cuda"})
+    assert plan["ld_so_conf_lines"] == ["/usr/lib/cuda/lib64"]
+
+
+def test_link_target_is_the_default_home_except_for_the_distro_toolkit():
+    plan = cuda_plan({"cuda_versions": ["11.8", "12.4"], "cuda_default_version": "11.8", "cuda_method": "runfile"})
+    assert plan["link_target"] == "/usr/local/cuda-11.8"
+    plan = cuda_plan({"cuda_versions": ["11.8"], "cuda_method": "distro", "distro_home": "/usr/lib/cuda"})
+    assert plan["link_target"] == ""
+    assert cuda_plan({})["link_target"] == ""
+
+
 @pytest.mark.parametrize("role_vars, message", [
     ({"cuda_versions": 11.8}, "cuda_versions must be a list of versions such as ['11.8', '12.4'], got the number 11.8"),
     ({"cuda_versions": "11.8"}, "got the string '11.8'; write it as a YAML list of quoted strings"),

@@ -43,5 +43,19 @@ def test_versionlock_yum_and_dnf_formats():
         "nvidia-driver-cuda-3:535.104.05-1.el8.*\n"
         "!kernel-4.18.0-477.el8.*\n"
     )
-    names = ["nvidia-driver", "nvidia-driver-cuda", "kernel", "nvidia-driver-libs"]
-    assert versionlocked(text, names) == {"nvidia-driver", "nvidia-driver-cuda"}
+    installed = {"nvidia-driver": "535.104.05-1.el7", "nvidia-driver-cuda": "535.104.05-1.el8",
+                 "kernel": "4.18.0-477.el8", "nvidia-driver-libs": "535.104.05-1.el8"}
+    assert versionlocked(text, installed) == {"nvidia-driver", "nvidia-driver-cuda"}
+
+
+def test_versionlock_names_match_exactly():
+    # The toolkit's lock names cuda-toolkit-12-4; it does not lock the cuda-toolkit-12 meta package.
+    text = "cuda-toolkit-12-4-0:12.4.1-1.*\n"
+    assert versionlocked(text, {"cuda-toolkit-12": "12.4.1-1"}) == set()
+    assert versionlocked(text, {"cuda-toolkit-12-4": "12.4.1-1"}) == {"cuda-toolkit-12-4"}
+
+
+def test_versionlock_at_another_version_does_not_hold_the_installed_one():
+    text = "nvidia-driver-3:535.104.05-1.el8.*\n"
+    assert versionlocked(text, {"nvidia-driver": "535.183.01-1.el8"}) == set()
+    assert versionlocked(text, {"nvidia-driver": None}) == set()

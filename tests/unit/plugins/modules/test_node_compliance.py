@@ -7,6 +7,7 @@ dicts those functions return, and dpkg-query goes through a patched run_command.
 
 from __future__ import annotations
 
+import json
 import os
 from unittest.mock import patch
 
@@ -177,6 +178,127 @@ class TestNodeCompliance(ModuleTestCase):
         result = self.run_module({"gpu": {"driver_version": "535", "nouveau_loaded": False}})
         assert result["compliant"] is True
         assert [c["name"] for c in result["checks"]] == ["nouveau loaded"]
+
+    def test_gpus_are_required_where_the_pci_bus_has_nvidia_devices(self):
+        devices = [{"address": "0000:%02x:00.0" % bus, "device_id": "0x20b0", "class": "0x030200", "driver": None}
+                   for bus in range(8)]
+        expected = {"gpu": {"required_with_devices": True, "driver_version": "535"}}
+        result = self.run_module(expected, gpu=dict(GPU_NO_DRIVER, pci_devices=devices))
+        checks = self.checks_by_name(result)
+        assert checks["GPUs visible to the driver"]["reason"] == "0 GPU(s) visible (status driver_not_loaded: Driver Not Loaded)"
+        assert checks["every NVIDIA PCI device visible"]["reason"].startswith(
+            "8 NVIDIA PCI device(s) (0000:00:00.0, 0000:01:00.0, ")
+        assert checks["every NVIDIA PCI device visible"]["reason"].endswith(", 0000:07:00.0), 0 GPU(s) visible to the driver")
+        assert checks["driver version"]["reason"] == "driver none is running, 535 is wanted"
+        # One device fallen off the bus on an otherwise healthy node.
+        result = self.run_module(expected, gpu=dict(GPU_TWO, pci_devices=devices[:3]))
+        checks = self.checks_by_name(result)
+        assert checks["GPUs visible to the driver"]["ok"] is True
+        assert (checks["every NVIDIA PCI device visible"]["expected"], checks["every NVIDIA PCI device visible"]["actual"]) == (3, 2)
+        # Without NVIDIA devices (a container, a CPU node) nothing is required.
+        result = self.run_module(expected, gpu=dict(GPU_NO_DRIVER, pci_devices=[]))
+        assert result["compliant"] is True and result["checks"] == []
+
+    def test_kernel_module_must_match_the_userspace_driver(self):
+        mismatch = dict(GPU_TWO, kernel_module_version="535.154.05")
+        result = self.run_module({"gpu": {"driver_version": "535"}}, gpu=mismatch)
+        check = self.checks_by_name(result)["kernel module matches the userspace driver"]
+        assert check["reason"] == ("the loaded nvidia module is 535.154.05, the userspace driver 535.183.01 "
+                                   "(reboot or reload the module)")
+        result = self.run_module({"gpu": {"driver_version": "535"}}, gpu=dict(GPU_TWO, kernel_module_version="535.183.01"))
+        assert result["compliant"] is True
+        assert self.checks_by_name(result)["kernel module matches the userspace driver"]["ok"] is True
+
+    def test_kernel_side_entries_apply_as_the_driver_role_decides(self):
+        tmp = self.tmp_path
+        args = {"packages": [{"name": "nvidia-smi"}, {"name": "nvidia-kernel-dkms", "kernel_side": True}],
+                "files": [{"path": str(tmp / "blacklist-nouveau.conf"), "kernel_side": True}]}
+        devices = [{"address": "0000:3b:00.0", "device_id": "0x1db6", "class": "0x030200", "driver": "nvidia"}]
+        bare_metal = dict(GPU_NO_DRIVER, pci_devices=devices, in_container=False)
+        result = self.run_module(args, gpu=bare_metal)
+        assert sorted(c["name"] for c in result["failed_checks"]) == [
+            "%s is file" % (tmp / "blacklist-nouveau.conf"), "package nvidia-kernel-dkms installed"]
+        assert result["state"]["driver_kernel_side"] is True
+        assert self.run.call_args[0][0][-2:] == ["nvidia-smi", "nvidia-kernel-dkms"]
+        for gpu, choice in ((dict(bare_metal, in_container=True), "auto"), (GPU_NO_DRIVER, "auto"), (bare_metal, "never")):
+            result = self.run_module(dict(args, driver_kernel_side=choice), gpu=gpu)
+            assert result["compliant"] is True, result["failed_checks"]
+            assert [c["name"] for c in result["checks"]] == ["package nvidia-smi installed"]
+        result = self.run_module(dict(args, driver_kernel_side="always"), gpu=GPU_NO_DRIVER)
+        assert len(result["failed_checks"]) == 2
+
+    def run_with_env(self, args, installed, gpu=None, libraries=None, python_rc=0):
+        """run_module with the environments' interpreters answering INSTALLED_SCRIPT with ``installed``."""
+        answer = json.dumps({"python": "3.11", "packages": installed})
+
+        def run_command(argv, **_kwargs):
+            if argv[0].endswith("/bin/python"):
+                return (python_rc, answer if python_rc == 0 else "", "boom" if python_rc else "")
+            return (0, DPKG, "")
+
+        gpu = GPU_NO_DRIVER if gpu is None else gpu
+        libraries = LIBRARIES if libraries is None else libraries
+        with set_module_args(args):
+            with patch.object(node_compliance, "collect_gpu_state", return_value=gpu), \
+                    patch.object(node_compliance, "collect_library_state", return_value=libraries), \
+                    patch("ansible_collections.dlstack.cdh.plugins.module_utils.packages.package_manager", return_value="dpkg"), \
+                    patch("ansible.module_utils.basic.AnsibleModule.run_command", side_effect=run_command) as run:
+                with pytest.raises((AnsibleExitJson, AnsibleFailJson)) as exc:
+                    node_compliance.main()
+        self.run = run
+        return exc.value.result
+
+    def _env(self, name="tensorflow"):
+        prefix = self.tmp_path / name
+        (prefix / "bin").mkdir(parents=True)
+        (prefix / "bin" / "python").write_text("#!/bin/sh\n")
+        return str(prefix)
+
+    def test_python_env_pins_are_checked_with_one_interpreter_run(self):
+        env = self._env()
+        installed = [{"name": "tensorflow-cpu", "version": "2.18.1"}, {"name": "protobuf", "version": "4.25.3"}]
+        result = self.run_with_env({"python_envs": [{"path": env, "packages": [
+            "tensorflow-cpu==2.18.1", "protobuf==5.29.5", "pyspark==3.5.7"]}]}, installed)
+        checks = self.checks_by_name(result)
+        assert checks["python env %s package tensorflow-cpu" % env]["ok"] is True
+        assert checks["python env %s package protobuf" % env]["reason"] == (
+            "protobuf==5.29.5 in %s: installed 4.25.3 does not satisfy ==5.29.5" % env)
+        assert checks["python env %s package pyspark" % env]["reason"] == "pyspark==3.5.7 in %s: not installed" % env
+        python_runs = [c for c in self.run.call_args_list if c[0][0][0].endswith("/bin/python")]
+        assert len(python_runs) == 1 and python_runs[0][0][0][:2] == [env + "/bin/python", "-c"]
+
+    def test_missing_or_broken_python_env_is_a_failed_check_not_an_error(self):
+        broken = self._env("broken")
+        result = self.run_with_env({"python_envs": [{"path": broken, "packages": ["numpy"]},
+                                                    {"path": str(self.tmp_path / "gone"), "packages": ["numpy"]}]},
+                                   [], python_rc=1)
+        failed = {c["name"]: c["reason"] for c in result["failed_checks"]}
+        assert list(failed) == ["python env %s readable" % broken, "python env %s readable" % (self.tmp_path / "gone")]
+        assert failed["python env %s readable" % (self.tmp_path / "gone")] == "%s/bin/python does not exist" % (self.tmp_path / "gone")
+        assert "boom" in failed["python env %s readable" % broken]
+
+    def test_bad_python_env_requirement_fails_before_reading_anything(self):
+        result = self.run_with_env({"python_envs": [{"path": "/opt/env", "packages": ["numpy===="]}]}, [])
+        assert result["failed"] is True and result["msg"].startswith("python_envs /opt/env packages: ")
+        assert self.run.call_count == 0
+
+    def test_installed_stack_is_judged_with_the_compatibility_data(self):
+        env = self._env()
+        libraries = dict(LIBRARIES, cudnn={"version": "9.10.2", "header": "/usr/include/cudnn_version.h"})
+        # TensorFlow 2.18 is built for CUDA 12.5 and cuDNN 9.3; this node has CUDA 11.8.
+        result = self.run_with_env({"python_envs": [{"path": env}], "stack_compatible": True},
+                                   [{"name": "tensorflow", "version": "2.18.1"}], gpu=GPU_TWO, libraries=libraries)
+        check = self.checks_by_name(result)["installed stack compatible"]
+        assert check["ok"] is False
+        assert check["actual"] == {"driver_version": "535.183.01", "cuda_version": "11.8", "cudnn_version": "9.10.2",
+                                   "tensorflow_version": "2.18.1"}
+        assert check["reason"].startswith("installed cuda 11.8, cudnn 9.10.2, driver 535.183.01, tensorflow 2.18.1: ")
+        assert "2.18" in check["reason"]
+        # tensorflow-cpu needs no CUDA: only the driver, CUDA and cuDNN are judged, and they fit.
+        result = self.run_with_env({"python_envs": [{"path": env}], "stack_compatible": True},
+                                   [{"name": "tensorflow-cpu", "version": "2.18.1"}], gpu=GPU_TWO, libraries=libraries)
+        check = self.checks_by_name(result)["installed stack compatible"]
+        assert check["ok"] is True and "tensorflow_version" not in check["actual"]
 
     def test_gpu_version_prefix_is_matched_at_component_boundaries(self):
         result = self.run_module({"gpu": {"driver_version": "53", "persistence_mode": True}}, gpu=GPU_TWO)
