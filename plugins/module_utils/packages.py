@@ -105,19 +105,40 @@ def versionlocked(text, installed):
     }
 
 
+def is_pattern(name):
+    """A shell-style pattern (cuda-*-12-4) rather than a package name."""
+    return any(char in name for char in "*?[")
+
+
 def query_packages(module, names):
-    """{name: {version, installed, held}} for ``names``; absent packages are reported as not installed."""
-    result = {name: {"version": None, "installed": False, "held": False} for name in names}
+    """{name: {version, installed, held}} for ``names``; absent packages are reported as not installed.
+
+    A name may be a shell-style pattern (cuda-*-12-4): every package it matches is in the result
+    under its own name, the pattern itself is not. dpkg-query takes patterns as they are; rpm
+    needs ``-qa`` for them, a second command only when there are patterns.
+    """
+    patterns = [name for name in names if is_pattern(name)]
+    exact = [name for name in names if not is_pattern(name)]
+    result = {name: {"version": None, "installed": False, "held": False} for name in exact}
     if not names:
         return result, None
+
+    def wanted(name):
+        return name in result or any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
     manager = package_manager(module)
     if manager == "dpkg":
         # rc is 1 when some names are unknown; the known ones are still printed.
         out = run(module, ["dpkg-query", "-W", "-f=" + DPKG_FORMAT] + list(names)).stdout
-        result.update({k: v for k, v in parse_dpkg_query(out).items() if k in result})
+        result.update({k: v for k, v in parse_dpkg_query(out).items() if wanted(k)})
     elif manager == "rpm":
-        out = run(module, ["rpm", "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"] + list(names)).stdout
-        result.update({k: v for k, v in parse_rpm_query(out).items() if k in result})
+        query = ["rpm", "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"]
+        found = {}
+        if exact:
+            found.update(parse_rpm_query(run(module, query + exact).stdout))
+        if patterns:
+            found.update(parse_rpm_query(run(module, query[:2] + ["-a"] + query[2:] + patterns).stdout))
+        result.update({k: v for k, v in found.items() if wanted(k)})
         locked = set()
         installed = {name: info["version"] for name, info in result.items() if info["installed"]}
         for path in VERSIONLOCK_LISTS:

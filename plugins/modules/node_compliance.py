@@ -135,7 +135,9 @@ options:
     default: []
     suboptions:
       name:
-        description: Package name.
+        description:
+          - Package name, or a shell-style pattern (V(cuda-*-12-4)) for every installed package it matches, each
+            checked under its own name; a pattern that matches no installed package fails C(package <pattern> installed).
         type: str
         required: true
       version:
@@ -358,18 +360,18 @@ state:
       type: dict
 """
 
+import fnmatch
 import os
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dlstack.cdh.plugins.module_utils import compat, package_spec
-from ansible_collections.dlstack.cdh.plugins.module_utils.errors import ModuleError
+from ansible_collections.dlstack.cdh.plugins.module_utils.errors import ModuleError, failure_boundary
 from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_health import HEALTH_SPEC
 from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_state import collect_gpu_state
-from ansible_collections.dlstack.cdh.plugins.module_utils.errors import failure_boundary
 from ansible_collections.dlstack.cdh.plugins.module_utils.library_state import collect_library_state
-from ansible_collections.dlstack.cdh.plugins.module_utils.packages import query_packages
+from ansible_collections.dlstack.cdh.plugins.module_utils.packages import is_pattern, query_packages
 from ansible_collections.dlstack.cdh.plugins.module_utils.pip_env import Pip, parse_requirements
 
 
@@ -492,6 +494,9 @@ def check_cudnn(checks, wanted, cudnn):
 
 def check_packages(checks, expected, packages):
     for item in expected:
+        if is_pattern(item["name"]):
+            check_package_pattern(checks, item, packages)
+            continue
         info = packages.get(item["name"], {})
         name = item["name"]
         if not item.get("present", True):
@@ -577,6 +582,19 @@ def check_stack(checks, gpu, libraries, found_envs):
     checks.add("stack", "installed stack compatible", "compatible", versions, verdict["compatible"],
                "installed %s: %s" % (", ".join("%s %s" % (k.replace("_version", ""), v) for k, v in sorted(versions.items())),
                                      "; ".join(verdict["reasons"])))
+
+
+def check_package_pattern(checks, item, packages):
+    """Every installed package the pattern matches is checked under its own name; none installed is drift."""
+    pattern = item["name"]
+    matches = sorted(name for name, info in packages.items() if info.get("installed") and fnmatch.fnmatchcase(name, pattern))
+    if not item.get("present", True):
+        checks.add("package", "package %s absent" % pattern, False, matches, not matches,
+                   "installed packages match %s: %s" % (pattern, ", ".join(matches)))
+        return
+    checks.add("package", "package %s installed" % pattern, True, matches, bool(matches),
+               "no installed package matches %s" % pattern)
+    check_packages(checks, [dict(item, name=name) for name in matches], packages)
 
 
 def file_state(path):

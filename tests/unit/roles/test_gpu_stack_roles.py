@@ -196,6 +196,14 @@ def test_el8_el9_repo_module_stream_versionlock_and_yum_repo(tmp_path, major):
     assert "gpgkey = http://mirror.example.internal/cuda/repos/rhel%s/x86_64/D42D0685.pub" % major in repo
     cuda = plan["cuda"]
     assert cuda["repo_packages"] == ["cuda-toolkit-11-8", "cuda-toolkit-12-2"]
+    # Every component of those toolkits is held, not only the meta packages; nothing shared between versions.
+    component = re.compile(cuda["component_regex"])
+    for name in ("cuda-nvcc-12-2", "libcublas-12-2", "libcufft-devel-11-8", "libnpp-11-8", "libnvjitlink-12-2",
+                 "cuda-toolkit-12-2"):
+        assert component.match(name), name
+    for name in ("cuda-toolkit-12-config-common", "libnvidia-compute-550", "cuda-nvcc-12-1", "cuda-drivers"):
+        assert not component.match(name), name
+    assert cuda["component_patterns"][:2] == ["cuda-*-11-8", "cuda-*-12-2"]
     assert cuda["homes"] == {"11.8": "/usr/local/cuda-11.8", "12.2": "/usr/local/cuda-12.2"}
     assert "export CUDA_HOME=/usr/local/cuda" in files["cuda.sh"].splitlines()
     assert '${CUDA_HOME}/lib64' in files["cuda.sh"]
@@ -445,8 +453,9 @@ def test_expectations_of_an_el9_repo_worker_pin_the_branch_the_link_and_the_cudn
     assert driver["kmod-nvidia-latest-dkms"]["kernel_side"] is True
     assert expected["nvidia_driver"]["driver_version"] == "550.90.07"
     cuda = expected["cuda"]
-    assert cuda["packages"] == [{"name": "cuda-toolkit-11-8", "version": "11.8", "held": False},
-                                {"name": "cuda-toolkit-12-4", "version": "12.4", "held": False}]
+    assert cuda["packages"][:2] == [{"name": "cuda-toolkit-11-8", "version": "11.8", "held": False},
+                                    {"name": "cuda-toolkit-12-4", "version": "12.4", "held": False}]
+    assert {"name": "libcu*-12-4", "held": False} in cuda["packages"] and len(cuda["packages"]) == 10
     files = _by_name(cuda["files"], "path")
     assert files["/usr/local/cuda"] == {"path": "/usr/local/cuda", "state": "link", "link_target": "/usr/local/cuda-12.4"}
     assert files["/etc/ld.so.conf.d/cuda-11-8.conf"]["contains"] == ["/usr/local/cuda-11.8/lib64"]

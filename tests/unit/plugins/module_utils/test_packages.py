@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from unittest.mock import MagicMock, patch
+
+from ansible_collections.dlstack.cdh.plugins.module_utils import packages as packages_module
 from ansible_collections.dlstack.cdh.plugins.module_utils.packages import (
     parse_dpkg_query,
+    query_packages,
     parse_rpm_query,
     versionlocked,
 )
@@ -59,3 +63,39 @@ def test_versionlock_at_another_version_does_not_hold_the_installed_one():
     text = "nvidia-driver-3:535.104.05-1.el8.*\n"
     assert versionlocked(text, {"nvidia-driver": "535.183.01-1.el8"}) == set()
     assert versionlocked(text, {"nvidia-driver": None}) == set()
+
+
+# dpkg-query -W with a pattern prints every package dpkg knows that matches, installed or not.
+DPKG_PATTERN_OUTPUT = (
+    "cuda-nvcc-12-4\t12.4.131-1\thi \thold\n"
+    "cuda-cudart-12-4\t12.4.127-1\tii \tinstall\n"
+    "cuda-gdb-12-4\t\tun \tunknown\n"
+    "libc6\t2.36-9+deb12u14\tii \tinstall\n"
+)
+
+
+def test_patterns_return_every_match_under_its_own_name():
+    module = MagicMock()
+    module.run_command.return_value = (0, DPKG_PATTERN_OUTPUT, "")
+    with patch.object(packages_module, "package_manager", return_value="dpkg"):
+        found, manager = query_packages(module, ["cuda-*-12-4", "libc6"])
+    assert manager == "dpkg"
+    argv = module.run_command.call_args[0][0]
+    assert argv[0].endswith("dpkg-query") or argv[0] == "dpkg-query"
+    assert argv[-2:] == ["cuda-*-12-4", "libc6"]
+    assert sorted(found) == ["cuda-cudart-12-4", "cuda-gdb-12-4", "cuda-nvcc-12-4", "libc6"]
+    assert "cuda-*-12-4" not in found
+    assert found["cuda-nvcc-12-4"]["held"] is True and found["cuda-gdb-12-4"]["installed"] is False
+
+
+def test_rpm_patterns_are_queried_with_qa():
+    module = MagicMock()
+    module.run_command.side_effect = [(0, "nvidia-driver\t550.90.07-1.el9\n", ""),
+                                      (0, "cuda-nvcc-12-4\t12.4.131-1\nlibcublas-12-4\t12.4.5.8-1\n", "")]
+    with patch.object(packages_module, "package_manager", return_value="rpm"), \
+            patch.object(packages_module.os.path, "isfile", return_value=False):
+        found, _manager = query_packages(module, ["nvidia-driver", "cuda-*-12-4"])
+    calls = [c[0][0] for c in module.run_command.call_args_list]
+    assert calls[0][:2] == [calls[0][0], "-q"] and calls[0][-1] == "nvidia-driver"
+    assert calls[1][1:3] == ["-q", "-a"] and calls[1][-1] == "cuda-*-12-4"
+    assert sorted(found) == ["cuda-nvcc-12-4", "nvidia-driver"]

@@ -300,6 +300,22 @@ class TestNodeCompliance(ModuleTestCase):
         check = self.checks_by_name(result)["installed stack compatible"]
         assert check["ok"] is True and "tensorflow_version" not in check["actual"]
 
+    def test_package_patterns_check_every_installed_match(self):
+        dpkg = ("cuda-nvcc-12-4\t12.4.131-1\thi \thold\n"
+                "libcublas-12-4\t12.4.5.8-1\tii \tinstall\n"
+                "libcublas-dev-12-4\t\tun \tunknown\n")
+        result = self.run_module({"packages": [{"name": "cuda-*-12-4", "held": True}, {"name": "libcu*-12-4", "held": True},
+                                               {"name": "libnpp*-12-4", "held": True}]}, dpkg=dpkg)
+        checks = self.checks_by_name(result)
+        assert checks["package cuda-*-12-4 installed"]["actual"] == ["cuda-nvcc-12-4"]
+        assert checks["package cuda-nvcc-12-4 held"]["ok"] is True
+        assert checks["package libcublas-12-4 held"]["reason"] == "libcublas-12-4 is not held"
+        # Known to dpkg but not installed: not a match.
+        assert "package libcublas-dev-12-4 held" not in checks
+        assert checks["package libnpp*-12-4 installed"]["reason"] == "no installed package matches libnpp*-12-4"
+        assert sorted(c["name"] for c in result["failed_checks"]) == [
+            "package libcublas-12-4 held", "package libnpp*-12-4 installed"]
+
     def test_gpu_version_prefix_is_matched_at_component_boundaries(self):
         result = self.run_module({"gpu": {"driver_version": "53", "persistence_mode": True}}, gpu=GPU_TWO)
         checks = self.checks_by_name(result)
