@@ -52,7 +52,10 @@ options:
             upgrade without a reboot or module reload.
         type: str
       persistence_mode:
-        description: When set, every GPU's persistence mode must be V(Enabled) (true) or V(Disabled) (false).
+        description:
+          - When set, every GPU's persistence mode must be V(Enabled) (true) or V(Disabled) (false).
+          - Persistence is the driver's kernel side (nvidia-persistenced), so it is checked only where that applies
+            (see O(driver_kernel_side)); in a container the host sets it.
         type: bool
       nouveau_loaded:
         description: When set, whether the nouveau module may be loaded (normally V(false) on GPU nodes).
@@ -401,7 +404,7 @@ def gpus_required(expected, gpu):
     return bool(expected.get("required") or (expected.get("required_with_devices") and gpu.get("pci_devices")))
 
 
-def check_gpu(checks, expected, gpu):
+def check_gpu(checks, expected, gpu, kernel_side=True):
     status = gpu.get("status")
     required = gpus_required(expected, gpu)
     count = gpu.get("gpu_count", 0)
@@ -423,7 +426,7 @@ def check_gpu(checks, expected, gpu):
     if wanted_driver is not None and kernel and userspace:
         checks.add("gpu", "kernel module matches the userspace driver", userspace, kernel, kernel == userspace,
                    "the loaded nvidia module is %s, the userspace driver %s (reboot or reload the module)" % (kernel, userspace))
-    if expected.get("persistence_mode") is not None:
+    if expected.get("persistence_mode") is not None and kernel_side:
         wanted = "Enabled" if expected["persistence_mode"] else "Disabled"
         wrong = [g.get("index") for g in gpu.get("gpus", []) if g.get("persistence_mode") != wanted]
         checks.add("gpu", "persistence mode", wanted, "GPUs not %s: %s" % (wanted, wrong) if wrong else wanted,
@@ -710,9 +713,9 @@ def main():
 
     gpu_expected = params["gpu"] or {}
     gpu = collect_gpu_state(module, health=gpu_expected.get("health"))
-    if params["gpu"]:
-        check_gpu(checks, params["gpu"], gpu)
     kernel_side = kernel_side_applies(params["driver_kernel_side"], gpu)
+    if params["gpu"]:
+        check_gpu(checks, params["gpu"], gpu, kernel_side)
     wanted_packages = [p for p in params["packages"] if kernel_side or not p["kernel_side"]]
     wanted_files = [f for f in params["files"] if kernel_side or not f["kernel_side"]]
 

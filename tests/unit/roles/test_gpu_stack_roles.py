@@ -418,6 +418,7 @@ def test_expectations_of_a_debian_distro_worker_are_what_the_roles_apply(tmp_pat
         assert driver[name]["kernel_side"] is True and driver[name]["held"] is True
     assert driver["nvidia-persistenced"] == {"name": "nvidia-persistenced", "kernel_side": True}
     assert expected["nvidia_driver"]["driver_version"] == "535"
+    assert expected["nvidia_driver"]["persistence_mode"] is True
     files = _by_name(expected["nvidia_driver"]["files"], "path")
     assert files["/etc/modprobe.d/nvidia.conf"]["contains"] == ["options nvidia NVreg_PreserveVideoMemoryAllocations=1"]
     assert files["/etc/modprobe.d/blacklist-nouveau.conf"]["kernel_side"] is True

@@ -317,10 +317,21 @@ class TestNodeCompliance(ModuleTestCase):
             "package libcublas-12-4 held", "package libnpp*-12-4 installed"]
 
     def test_gpu_version_prefix_is_matched_at_component_boundaries(self):
-        result = self.run_module({"gpu": {"driver_version": "53", "persistence_mode": True}}, gpu=GPU_TWO)
+        result = self.run_module({"gpu": {"driver_version": "53"}}, gpu=GPU_TWO)
         checks = self.checks_by_name(result)
         assert checks["driver version"]["ok"] is False
-        assert checks["persistence mode"]["reason"] == "persistence mode is not Enabled on GPU(s) [1]"
+        assert checks["driver version"]["reason"] == "driver 535.183.01 is running, 53 is wanted"
+
+    def test_persistence_is_checked_where_the_kernel_side_applies(self):
+        devices = [{"address": "0000:3b:00.0"}, {"address": "0000:5e:00.0"}]
+        bare_metal = dict(GPU_TWO, pci_devices=devices, in_container=False)
+        result = self.run_module({"gpu": {"persistence_mode": True}}, gpu=bare_metal)
+        assert self.checks_by_name(result)["persistence mode"]["reason"] == "persistence mode is not Enabled on GPU(s) [1]"
+        # A container's GPUs: the host runs persistenced, not this node.
+        result = self.run_module({"gpu": {"persistence_mode": True}}, gpu=dict(bare_metal, in_container=True))
+        assert "persistence mode" not in self.checks_by_name(result)
+        result = self.run_module({"gpu": {"persistence_mode": True}, "driver_kernel_side": "always"}, gpu=GPU_TWO)
+        assert self.checks_by_name(result)["persistence mode"]["ok"] is False
 
     def test_gpu_health_problems_are_one_failed_check_each(self):
         result = self.run_module({"gpu": {"health": {}}}, gpu=_sick_node())
