@@ -326,6 +326,11 @@ summary:
   returned: always
   type: dict
   sample: {total: 12, passed: 11, failed: 1}
+timing:
+  description: When the node's state was read (UTC, by the node's clock) and how many seconds reading and comparing took.
+  returned: always
+  type: dict
+  sample: {started: "2026-12-01T21:40:05Z", seconds: 0.412}
 state:
   description: What was gathered (GPU, libraries, CUDA, cuDNN, packages, files), for reports.
   returned: always
@@ -363,9 +368,11 @@ state:
       type: dict
 """
 
+import datetime
 import fnmatch
 import os
 import stat
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -708,6 +715,7 @@ def main():
     )
     with failure_boundary(module):
         requirements = validate(module)
+    started, clock = datetime.datetime.now(datetime.timezone.utc), time.monotonic()
     params = module.params
     checks = Checks()
 
@@ -745,6 +753,7 @@ def main():
         checks=checks.items,
         failed_checks=failed,
         summary=dict(total=len(checks.items), passed=len(checks.items) - len(failed), failed=len(failed)),
+        timing=dict(started=started.strftime("%Y-%m-%dT%H:%M:%SZ"), seconds=round(time.monotonic() - clock, 3)),
         state=dict(gpu=gpu, libraries=libraries["libraries"], cuda=libraries["cuda"], cudnn=libraries["cudnn"],
                    packages=packages, package_manager=manager, files=files, driver_kernel_side=kernel_side,
                    python_envs=found_envs),

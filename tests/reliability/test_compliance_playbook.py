@@ -6,9 +6,20 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+from lxml import etree
+
 from conftest import ROOT, ansible_playbook
 
 EXPECTATIONS = ROOT / "benchmarks" / "fleet" / "expectations.yml"
+JUNIT_SCHEMA = etree.XMLSchema(etree.parse(str(ROOT / "tests" / "reliability" / "schemas" / "junit-jenkins-xunit.xsd")))
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
+
+
+def valid_junit(path):
+    """The JUnit report, after a real XML schema validator has accepted it."""
+    document = etree.parse(str(path))
+    assert JUNIT_SCHEMA.validate(document), JUNIT_SCHEMA.error_log
+    return ET.parse(str(path)).getroot()
 
 
 def run_compliance(node, tmp_path, *extra):
@@ -38,9 +49,15 @@ def test_compliant_node_passes_in_check_mode_and_changes_nothing(node, tmp_path)
     [host] = data["hosts"]
     assert host["host"] == node.name and host["summary"]["failed"] == 0 and host["summary"]["total"] >= 25
 
-    junit = ET.parse(str(report / "compliance.junit.xml")).getroot()
-    assert junit.get("failures") == "0"
+    assert data["run"]["ansible_version"].startswith("2.19") and data["run"]["collection_version"] != "unknown"
+    assert (data["run"]["hosts"], data["run"]["compliant"], data["run"]["unreachable"]) == (1, 1, 0)
+
+    junit = valid_junit(report / "compliance.junit.xml")
+    assert junit.get("failures") == "0" and junit.get("errors") == "0"
     assert int(junit.get("tests")) == host["summary"]["total"]
+    [suite] = junit.iter("testsuite")
+    assert suite.get("hostname") == node.name and TIMESTAMP.match(suite.get("timestamp")), suite.attrib
+    assert 0 < float(suite.get("time")) < 60
     html = (report / "compliance.html").read_text()
     assert "1 host(s), <span class=\"\">0 not compliant</span>" in html
 
@@ -57,8 +74,27 @@ def test_drift_fails_the_host_and_is_highlighted(node, tmp_path):
     [host] = data["hosts"]
     reasons = sorted(c["reason"] for c in host["checks"] if not c["ok"])
     assert len(reasons) == 2 and reasons[1] == "python3 is not held"
-    junit = ET.parse(str(report / "compliance.junit.xml")).getroot()
+    junit = valid_junit(report / "compliance.junit.xml")
     failures = [f.get("message") for f in junit.iter("failure")]
     assert sorted(failures) == reasons
     html = (report / "compliance.html").read_text()
     assert html.count('class="drift"') == 3  # the host's result cell and its two failed checks
+
+
+def test_unreachable_host_is_an_error_case_its_suite_counts(node, tmp_path):
+    inventory = node.inventory(tmp_path)
+    inventory.write_text(inventory.read_text() + "dlstack-rel-gone ansible_connection=containers.podman.podman\n")
+    report = tmp_path / "report"
+    run = ansible_playbook("-i", inventory, "--check", "-e", "@%s" % EXPECTATIONS, ROOT / "playbooks" / "compliance.yml",
+                           env={"DLSTACK_COMPLIANCE_REPORT_DIR": str(report)})
+    assert run.returncode != 0
+    assert recap(run.stdout, "dlstack-rel-gone")["unreachable"] == 1
+    junit = valid_junit(report / "compliance.junit.xml")
+    suites = {suite.get("name"): suite for suite in junit.iter("testsuite")}
+    gone = suites["dlstack-rel-gone"]
+    assert (gone.get("tests"), gone.get("errors"), gone.get("failures")) == ("1", "1", "0")
+    assert [case.get("name") for case in gone.iter("testcase")] == ["gather state"]
+    assert junit.get("errors") == "1"
+    assert int(junit.get("tests")) == int(suites[node.name].get("tests")) + 1
+    data = json.loads((report / "compliance.json").read_text())
+    assert data["run"]["unreachable"] == 1 and data["compliant"] is False

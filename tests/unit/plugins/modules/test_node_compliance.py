@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from unittest.mock import patch
 
 import pytest
@@ -93,6 +94,8 @@ class TestNodeCompliance(ModuleTestCase):
         assert result["compliant"] is True
         assert result["changed"] is False
         assert result["summary"] == {"total": 6, "passed": 6, "failed": 0}
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", result["timing"]["started"])
+        assert 0 <= result["timing"]["seconds"] < 60
         assert result["failed_checks"] == []
         # One dpkg-query for all packages: the single round trip the compliance playbook relies on.
         assert self.run.call_count == 1
