@@ -18,7 +18,7 @@ TEST_TREE := /var/tmp/dlstack-cdh-$(shell echo $(CURDIR) | md5sum | cut -c1-8)/a
 MOLECULE_SCENARIOS ?= caffe gpu_stack spark_dl_libs tf_hadoop python_env cdsw_engine default
 export MOLECULE_JOBS ?= 2
 
-.PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint molecule reliability collection ee-context clean
+.PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint changelog molecule reliability collection ee-context clean
 
 help:
 	@echo "make demo | make test   (see README.md); parts: host image venv link sanity units lint molecule"
@@ -51,7 +51,7 @@ setup: image venv link
 demo: setup
 	bash scripts/demo.sh
 
-test: setup sanity units lint molecule reliability ee-context
+test: setup sanity units lint changelog molecule reliability ee-context
 	@echo "make test: all stages passed"
 
 # A copy of the tracked (and untracked, not ignored) files, as ansible-test wants.
@@ -74,6 +74,10 @@ units: venv test-tree
 
 lint: venv link
 	$(BIN)/ansible-lint --profile production
+
+# Fragments lint clean and a trial release renders without raw markup, announcing every role and playbook.
+changelog: venv
+	bash scripts/changelog-check.sh
 
 molecule: setup
 	bash scripts/molecule-run.sh $(MOLECULE_SCENARIOS)
