@@ -27,6 +27,9 @@ DOCKERENV = "/.dockerenv"
 CONTAINERENV = "/run/.containerenv"
 DEV_NVIDIA_GLOB = "/dev/nvidia*"
 SYS_PCI_DEVICES = "/sys/bus/pci/devices"
+# Where libnvidia-ml.so.1 is installed (Debian multiarch, EL, the runfile's default).
+NVML_LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib/aarch64-linux-gnu", "/usr/lib")
+NVML_FILE_VERSION_RE = re.compile(r"^libnvidia-ml\.so\.([0-9]+\.[0-9]+(?:\.[0-9]+)?)$")
 
 NVIDIA_VENDOR = "0x10de"
 # Queried in this order; the csv header nvidia-smi prints says which came back.
@@ -95,6 +98,21 @@ def _read(path):
 
 
 # --- procfs / sysfs / dev ----------------------------------------------------
+def userspace_driver_version():
+    """The version in the name of the file libnvidia-ml.so.1 resolves to (535.183.01), None without one.
+
+    Known without loading NVML, which refuses to start when the loaded kernel module is another
+    version (NVML_ERROR_LIB_RM_VERSION_MISMATCH): that is when this version matters most.
+    """
+    for directory in NVML_LIBRARY_DIRS:
+        link = os.path.join(directory, nvml.LIBRARY_NAME)
+        if os.path.exists(link):
+            match = NVML_FILE_VERSION_RE.match(os.path.basename(os.path.realpath(link)))
+            if match:
+                return match.group(1)
+    return None
+
+
 def kernel_module_version():
     text = _read(PROC_DRIVER_VERSION)
     if not text:
@@ -387,7 +405,7 @@ def collect_gpu_state(module, method="auto", health=None):
     result = dict(
         status="no_driver", message="", source="none", gpu_count=0,
         driver_version=None, cuda_driver_version=None, gpus=[],
-        kernel_module_version=kernel_module_version(),
+        kernel_module_version=kernel_module_version(), userspace_driver_version=userspace_driver_version(),
         nvidia_module_loaded=module_loaded("nvidia", modules),
         nouveau_loaded=module_loaded("nouveau", modules),
         device_nodes=device_nodes(), pci_devices=pci_devices(), in_container=in_container(),

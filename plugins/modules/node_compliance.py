@@ -34,13 +34,14 @@ options:
         default: false
       required_with_devices:
         description:
-          - GPUs are required (as with O(gpu.required=true)) when the node has NVIDIA display or 3D controllers on its PCI bus,
-            and every such device must be visible as a GPU through the driver (a device the driver lost or never bound fails).
-          - A node without NVIDIA PCI devices (a container, a host without GPUs) passes unless O(gpu.required=true).
+          - GPUs are required (as with O(gpu.required=true)) when the node has NVIDIA display or 3D controllers on its PCI bus
+            and the driver's kernel side applies (see O(driver_kernel_side)), and every such device must be visible as a GPU
+            through the driver (a device the driver lost or never bound fails).
+          - A node without NVIDIA PCI devices, or a container (whose sysfs lists the host's), passes unless O(gpu.required=true).
         type: bool
         default: false
       min_count:
-        description: Smallest number of GPUs the driver must report when O(gpu.required=true).
+        description: Smallest number of GPUs the driver must report where GPUs are required.
         type: int
         default: 1
       driver_version:
@@ -48,8 +49,8 @@ options:
           - Driver version the node must run, compared as a prefix (V(535) matches C(535.183.01)).
           - Only checked when a driver is loaded, or when GPUs are required.
           - When both are known, the loaded kernel module's version (C(/proc/driver/nvidia/version)) must equal the
-            userspace driver's (NVML or nvidia-smi), else NVML answers "Driver/library version mismatch" after an
-            upgrade without a reboot or module reload.
+            userspace driver's (NVML's answer, else the version in the name of the file C(libnvidia-ml.so.1) resolves to,
+            which is known when NVML refuses with "Driver/library version mismatch" after an upgrade without a reboot).
         type: str
       persistence_mode:
         description:
@@ -140,7 +141,8 @@ options:
       name:
         description:
           - Package name, or a shell-style pattern (V(cuda-*-12-4)) for every installed package it matches, each
-            checked under its own name; a pattern that matches no installed package fails C(package <pattern> installed).
+            checked under its own name (a package also listed by name is checked once); a pattern that matches no
+            installed package adds no check.
         type: str
         required: true
       version:
@@ -249,8 +251,10 @@ EXAMPLES = r"""
 - name: Compare a GPU worker with its desired state
   dlstack.cdh.node_compliance:
     gpu:
-      required: "{{ nvidia_driver_force | default(false) }}"
-      driver_version: "{{ nvidia_driver_version }}"
+      # GPUs must be visible wherever the PCI bus has NVIDIA devices (outside containers).
+      required_with_devices: true
+      driver_version: "535.183.01"
+      persistence_mode: true
       nouveau_loaded: false
       health:
         ignore_xids: [13, 31, 43, 45, 63]
@@ -263,14 +267,26 @@ EXAMPLES = r"""
         version: "8"
     packages:
       - name: nvidia-driver
-        version: "535"
+        version: "535.183.01"
+        held: true
+        kernel_side: true
+      - name: cuda-toolkit-11-8
+        version: "11.8"
+        held: true
+      # Every installed package of the toolkit, each checked under its own name.
+      - name: "cuda-*-11-8"
         held: true
     files:
       - path: /etc/modprobe.d/blacklist-nouveau.conf
         contains: [blacklist nouveau, options nouveau modeset=0]
+        kernel_side: true
       - path: /usr/local/cuda
         state: link
         link_target: /usr/local/cuda-11.8
+    python_envs:
+      - path: /usr/anaconda/envs/tensorflow
+        packages: [tensorflow==2.16.2, tensorflow-io==0.37.1]
+    stack_compatible: true
   register: compliance
 
 - name: Fail the host when it drifted
@@ -406,21 +422,24 @@ def _version_matches(actual, prefix):
     return actual == prefix or (actual.startswith(prefix) and not actual[len(prefix)].isdigit())
 
 
-def gpus_required(expected, gpu):
-    """GPUs are required when asked for, or (required_with_devices) when the PCI bus has NVIDIA devices."""
-    return bool(expected.get("required") or (expected.get("required_with_devices") and gpu.get("pci_devices")))
+def gpus_required(expected, gpu, kernel_side):
+    """GPUs are required when asked for, or (required_with_devices) where the driver's kernel side applies.
+
+    In a container sysfs lists the host's devices, whose GPUs the container may not be given.
+    """
+    return bool(expected.get("required") or (expected.get("required_with_devices") and gpu.get("pci_devices") and kernel_side))
 
 
 def check_gpu(checks, expected, gpu, kernel_side=True):
     status = gpu.get("status")
-    required = gpus_required(expected, gpu)
+    required = gpus_required(expected, gpu, kernel_side)
     count = gpu.get("gpu_count", 0)
     if required:
         want = expected.get("min_count", 1)
         checks.add("gpu", "GPUs visible to the driver", ">= %d" % want, count, count >= want,
                    "%d GPU(s) visible (status %s: %s)" % (count, status, gpu.get("message") or "no message"))
     devices = gpu.get("pci_devices") or []
-    if expected.get("required_with_devices") and devices:
+    if expected.get("required_with_devices") and devices and kernel_side:
         checks.add("gpu", "every NVIDIA PCI device visible", len(devices), count, count == len(devices),
                    "%d NVIDIA PCI device(s) (%s), %d GPU(s) visible to the driver"
                    % (len(devices), ", ".join(d.get("address", "?") for d in devices), count))
@@ -429,7 +448,8 @@ def check_gpu(checks, expected, gpu, kernel_side=True):
         actual = gpu.get("driver_version")
         checks.add("gpu", "driver version", wanted_driver, actual, _version_matches(actual, wanted_driver),
                    "driver %s is running, %s is wanted" % (actual or "none", wanted_driver))
-    kernel, userspace = gpu.get("kernel_module_version"), gpu.get("driver_version")
+    # The library file's version when NVML refused to start (a mismatch makes it refuse).
+    kernel, userspace = gpu.get("kernel_module_version"), gpu.get("driver_version") or gpu.get("userspace_driver_version")
     if wanted_driver is not None and kernel and userspace:
         checks.add("gpu", "kernel module matches the userspace driver", userspace, kernel, kernel == userspace,
                    "the loaded nvidia module is %s, the userspace driver %s (reboot or reload the module)" % (kernel, userspace))
@@ -503,9 +523,10 @@ def check_cudnn(checks, wanted, cudnn):
 
 
 def check_packages(checks, expected, packages):
+    exact = set(item["name"] for item in expected if not is_pattern(item["name"]))
     for item in expected:
         if is_pattern(item["name"]):
-            check_package_pattern(checks, item, packages)
+            check_package_pattern(checks, item, packages, exact)
             continue
         info = packages.get(item["name"], {})
         name = item["name"]
@@ -594,16 +615,16 @@ def check_stack(checks, gpu, libraries, found_envs):
                                      "; ".join(verdict["reasons"])))
 
 
-def check_package_pattern(checks, item, packages):
-    """Every installed package the pattern matches is checked under its own name; none installed is drift."""
+def check_package_pattern(checks, item, packages, listed):
+    """Every installed package the pattern matches is checked under its own name (once: a package also
+    listed by name is checked there). Matching nothing is not drift: which packages exist differs by release."""
     pattern = item["name"]
-    matches = sorted(name for name, info in packages.items() if info.get("installed") and fnmatch.fnmatchcase(name, pattern))
+    matches = sorted(name for name, info in packages.items()
+                     if info.get("installed") and fnmatch.fnmatchcase(name, pattern) and name not in listed)
     if not item.get("present", True):
         checks.add("package", "package %s absent" % pattern, False, matches, not matches,
                    "installed packages match %s: %s" % (pattern, ", ".join(matches)))
         return
-    checks.add("package", "package %s installed" % pattern, True, matches, bool(matches),
-               "no installed package matches %s" % pattern)
     check_packages(checks, [dict(item, name=name) for name in matches], packages)
 
 
@@ -678,14 +699,16 @@ def validate(module):
     for item in module.params["python_envs"]:
         if not os.path.isabs(item["path"]):
             module.fail_json(msg="python_envs: %r is not an absolute path" % item["path"])
+        if item["path"] in requirements:
+            module.fail_json(msg="python_envs: %s is listed twice; give each environment's packages in one entry" % item["path"])
         requirements[item["path"]] = parse_requirements(item["packages"], "python_envs %s packages" % item["path"])
     return requirements
 
 
 def main():
     library_spec = dict(name=dict(type="str", required=True), version=dict(type="str"), present=dict(type="bool", default=True))
-    package_spec = dict(name=dict(type="str", required=True), version=dict(type="str"), held=dict(type="bool"),
-                        present=dict(type="bool", default=True), kernel_side=dict(type="bool", default=False))
+    package_options = dict(name=dict(type="str", required=True), version=dict(type="str"), held=dict(type="bool"),
+                           present=dict(type="bool", default=True), kernel_side=dict(type="bool", default=False))
     file_spec = dict(path=dict(type="path", required=True),
                      state=dict(type="str", default="file", choices=["file", "directory", "link", "absent"]),
                      contains=dict(type="list", elements="str", default=[]), mode=dict(type="str"), link_target=dict(type="str"),
@@ -698,7 +721,7 @@ def main():
         argument_spec=dict(
             gpu=dict(type="dict", options=gpu_spec),
             libraries=dict(type="list", elements="dict", options=library_spec, default=[]),
-            packages=dict(type="list", elements="dict", options=package_spec, default=[]),
+            packages=dict(type="list", elements="dict", options=package_options, default=[]),
             files=dict(type="list", elements="dict", options=file_spec, default=[]),
             driver_kernel_side=dict(type="str", default="auto", choices=["auto", "always", "never"]),
             python_envs=dict(type="list", elements="dict", default=[],

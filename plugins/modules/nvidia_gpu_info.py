@@ -187,6 +187,14 @@ kernel_module_version:
   returned: always
   type: str
   sample: 535.183.01
+userspace_driver_version:
+  description:
+    - Version of the userspace driver, from the name of the file C(libnvidia-ml.so.1) resolves to, V(null) without one.
+    - Read without loading NVML, so it is there when NVML refuses to start because the loaded kernel module is
+      another version (C(Driver/library version mismatch), after an upgrade without a reboot).
+  returned: always
+  type: str
+  sample: 535.183.01
 nvidia_module_loaded:
   description: Whether the C(nvidia) kernel module is loaded.
   returned: always

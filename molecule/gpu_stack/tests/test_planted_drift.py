@@ -1,6 +1,7 @@
 """The nightly compliance run against the converged node, then against the same node broken ten ways.
 
-Runs after test_gpu_stack.py (pytest takes the files in name order): the breaks are not undone.
+Runs after test_gpu_stack.py (pytest takes the files in name order). The breaks are not undone:
+a second `molecule verify` needs a `molecule converge` before it.
 compliance.yml gets the converge's input (vars/stack.yml) and derives every expectation from the
 roles; nothing here lists a package, file or library to check. Each planted break must be named by
 its own failed check in the JSON, JUnit and HTML reports, and the check-mode run must leave the
@@ -94,7 +95,8 @@ def test_converged_node_is_compliant_with_what_the_roles_derive(host, hostname, 
     names = {check["name"] for check in record["checks"]}
     # Derived from the roles, not from a hand-written list: the driver's userland packages and
     # their holds, the toolkit's, the linker file's content, the compiler link, the libraries.
-    for name in ("package nvidia-smi held", "package libnvidia-ml1 version", "package libcuda1 held",
+    assert len(names) == len(record["checks"]), "a check is reported twice"
+    for name in ("package nvidia-smi held", "package libnvidia-ml1 held", "package libcuda1 held",
                  "package nvidia-cuda-toolkit held", "%s contains '%s'" % (CUDA_CONF, LIB64),
                  "/usr/lib/cuda/bin/nvcc target", "/etc/profile.d/cuda.sh contains 'export CUDA_HOME=/usr/lib/cuda'",
                  "library libcudnn version", "library libnvidia-ml found", "cuDNN version", "CUDA toolkit version"):
@@ -117,6 +119,7 @@ def test_every_planted_break_is_named_in_all_three_reports(host, hostname, tmp_p
 
     data, junit, html = reports(tmp_path / "report")
     [record] = data["hosts"]
+    assert len({check["name"] for check in record["checks"]}) == len(record["checks"]), "a check is reported twice"
     failed = {check["name"]: check["reason"] for check in record["checks"] if not check["ok"]}
     junit_failures = {case.get("name"): case.find("failure").get("message")
                       for case in junit.iter("testcase") if case.find("failure") is not None}

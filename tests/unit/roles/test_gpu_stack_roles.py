@@ -199,7 +199,7 @@ def test_el8_el9_repo_module_stream_versionlock_and_yum_repo(tmp_path, major):
     # Every component of those toolkits is held, not only the meta packages; nothing shared between versions.
     component = re.compile(cuda["component_regex"])
     for name in ("cuda-nvcc-12-2", "libcublas-12-2", "libcufft-devel-11-8", "libnpp-11-8", "libnvjitlink-12-2",
-                 "cuda-toolkit-12-2"):
+                 "cuda-toolkit-12-2", "gds-tools-12-2"):
         assert component.match(name), name
     for name in ("cuda-toolkit-12-config-common", "libnvidia-compute-550", "cuda-nvcc-12-1", "cuda-drivers"):
         assert not component.match(name), name
@@ -412,17 +412,20 @@ def test_expectations_of_a_debian_distro_worker_are_what_the_roles_apply(tmp_pat
         cudnn_source="wheel", cudnn_version="9.10.2.21", anaconda_env_manager="venv",
         nvidia_driver_module_options={"NVreg_PreserveVideoMemoryAllocations": 1})
     driver = _by_name(expected["nvidia_driver"]["packages"], "name")
+    # Debian's names carry no branch and nothing is pinned: held, at whatever version the archive has.
     for name in ("nvidia-smi", "libnvidia-ml1", "libcuda1"):
-        assert driver[name] == {"name": name, "version": "535", "held": True, "present": True}
+        assert driver[name] == {"name": name, "held": True, "present": True}
     for name in ("nvidia-driver", "nvidia-kernel-dkms"):
         assert driver[name]["kernel_side"] is True and driver[name]["held"] is True
     assert driver["nvidia-persistenced"] == {"name": "nvidia-persistenced", "kernel_side": True}
-    assert expected["nvidia_driver"]["driver_version"] == "535"
+    assert expected["nvidia_driver"]["driver_version"] == ""
     assert expected["nvidia_driver"]["persistence_mode"] is True
     files = _by_name(expected["nvidia_driver"]["files"], "path")
     assert files["/etc/modprobe.d/nvidia.conf"]["contains"] == ["options nvidia NVreg_PreserveVideoMemoryAllocations=1"]
     assert files["/etc/modprobe.d/blacklist-nouveau.conf"]["kernel_side"] is True
 
+    files = _by_name(expected["nvidia_driver"]["files"], "path")
+    assert files["/etc/modprobe.d/blacklist-nouveau.conf"]["contains"] == ["blacklist nouveau", "options nouveau modeset=0"]
     cuda = expected["cuda"]
     assert cuda["packages"] == [{"name": "nvidia-cuda-toolkit", "version": "11.8", "held": True}]
     files = _by_name(cuda["files"], "path")
@@ -450,13 +453,14 @@ def test_expectations_of_an_el9_repo_worker_pin_the_branch_the_link_and_the_cudn
         anaconda_env_environments=[{"name": "tf", "pip_packages": ["tensorflow==2.16.2"]}, {"name": "old", "state": "absent"}])
     assert expected["anaconda_env"]["python_envs"] == [{"path": "/opt/dl/envs/tf", "packages": ["tensorflow==2.16.2"]}]
     driver = _by_name(expected["nvidia_driver"]["packages"], "name")
-    assert driver["nvidia-driver-cuda-libs"]["version"] == "550.90.07"
+    assert driver["nvidia-driver-cuda-libs"]["version"] == "550.90.07" and driver["nvidia-driver-cuda-libs"]["held"] is True
     assert driver["kmod-nvidia-latest-dkms"]["kernel_side"] is True
     assert expected["nvidia_driver"]["driver_version"] == "550.90.07"
     cuda = expected["cuda"]
-    assert cuda["packages"][:2] == [{"name": "cuda-toolkit-11-8", "version": "11.8", "held": False},
-                                    {"name": "cuda-toolkit-12-4", "version": "12.4", "held": False}]
-    assert {"name": "libcu*-12-4", "held": False} in cuda["packages"] and len(cuda["packages"]) == 10
+    # cuda_hold=false: no hold is expected (nor its absence: the role releases none).
+    assert cuda["packages"][:2] == [{"name": "cuda-toolkit-11-8", "version": "11.8"},
+                                    {"name": "cuda-toolkit-12-4", "version": "12.4"}]
+    assert {"name": "gds-tools*-12-4"} in cuda["packages"] and len(cuda["packages"]) == 12
     files = _by_name(cuda["files"], "path")
     assert files["/usr/local/cuda"] == {"path": "/usr/local/cuda", "state": "link", "link_target": "/usr/local/cuda-12.4"}
     assert files["/etc/ld.so.conf.d/cuda-11-8.conf"]["contains"] == ["/usr/local/cuda-11.8/lib64"]

@@ -274,6 +274,10 @@ class GpuInfoTestCase(ModuleTestCase):
             patcher = patch.object(gpu_state, constant, os.path.join(self.root, relative))
             patcher.start()
             self.addCleanup(patcher.stop)
+        library_dirs = (os.path.join(self.root, "usr/lib64"), os.path.join(self.root, "usr/lib/x86_64-linux-gnu"))
+        patcher = patch.object(gpu_state, "NVML_LIBRARY_DIRS", library_dirs)
+        patcher.start()
+        self.addCleanup(patcher.stop)
         # An empty /proc/modules unless a test writes one (the host's must not leak in).
         self.write("proc/modules", "")
 
@@ -629,6 +633,18 @@ class TestHostFacts(GpuInfoTestCase):
     def test_kernel_module_version_open(self):
         self.write("proc/driver/nvidia/version", fixture("proc_driver_nvidia_version_open_565.txt"))
         self.assertEqual(self.facts()["kernel_module_version"], "565.57.01")
+
+    def test_userspace_version_from_the_library_file_behind_the_link(self):
+        # Debian: libnvidia-ml.so.1 -> /etc/alternatives/... -> nvidia/current/libnvidia-ml.so.535.183.01
+        real = self.write("usr/lib/x86_64-linux-gnu/nvidia/current/libnvidia-ml.so.535.183.01", "")
+        alternative = os.path.join(self.root, "etc/alternatives/nvidia--libnvidia-ml.so.1")
+        os.makedirs(os.path.dirname(alternative))
+        os.symlink(real, alternative)
+        os.symlink(alternative, os.path.join(self.root, "usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1"))
+        self.assertEqual(self.facts()["userspace_driver_version"], "535.183.01")
+
+    def test_no_userspace_library(self):
+        self.assertIsNone(self.facts()["userspace_driver_version"])
 
     def test_no_kernel_module(self):
         result = self.facts()
