@@ -22,6 +22,7 @@ VERSIONLOCK_LISTS = (
 )
 
 DPKG_FORMAT = "${Package}\\t${Version}\\t${db:Status-Abbrev}\\t${db:Status-Want}\\n"
+RPM_FORMAT = "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"
 
 
 def package_manager(module):
@@ -132,12 +133,11 @@ def query_packages(module, names):
         out = run(module, ["dpkg-query", "-W", "-f=" + DPKG_FORMAT] + list(names)).stdout
         result.update({k: v for k, v in parse_dpkg_query(out).items() if wanted(k)})
     elif manager == "rpm":
-        query = ["rpm", "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"]
         found = {}
         if exact:
-            found.update(parse_rpm_query(run(module, query + exact).stdout))
+            found.update(parse_rpm_query(run(module, ["rpm", "-q", "--qf", RPM_FORMAT] + exact).stdout))
         if patterns:
-            found.update(parse_rpm_query(run(module, query[:2] + ["-a"] + query[2:] + patterns).stdout))
+            found.update(parse_rpm_query(run(module, ["rpm", "-qa", "--qf", RPM_FORMAT] + patterns).stdout))
         result.update({k: v for k, v in found.items() if wanted(k)})
         locked = set()
         installed = {name: info["version"] for name, info in result.items() if info["installed"]}

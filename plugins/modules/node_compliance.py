@@ -399,6 +399,7 @@ from ansible_collections.dlstack.cdh.plugins.module_utils.gpu_state import colle
 from ansible_collections.dlstack.cdh.plugins.module_utils.library_state import collect_library_state
 from ansible_collections.dlstack.cdh.plugins.module_utils.packages import is_pattern, query_packages
 from ansible_collections.dlstack.cdh.plugins.module_utils.pip_env import Pip, parse_requirements
+from ansible_collections.dlstack.cdh.plugins.module_utils.version import VersionError, parse_version, version_text
 
 
 class Checks(object):
@@ -588,15 +589,16 @@ def installed_tensorflow(found):
     return None
 
 
-def _major_minor(version):
-    return ".".join(str(version).split(".")[:2]) if version else None
-
-
 def check_stack(checks, gpu, libraries, found_envs):
-    cudas = sorted((c.get("version") for c in libraries["cuda"] if c.get("version")), key=package_spec.version_key)
+    cudas = []
+    for cuda in libraries["cuda"]:
+        try:
+            cudas.append(parse_version(cuda.get("version")))
+        except VersionError:
+            continue  # a toolkit whose version could not be read is not judged
     versions = {
         "driver_version": gpu.get("driver_version"),
-        "cuda_version": _major_minor(cudas[-1]) if cudas else None,
+        "cuda_version": version_text(max(cudas)[:2]) if cudas else None,
         "cudnn_version": (libraries.get("cudnn") or {}).get("version"),
         "tensorflow_version": installed_tensorflow(found_envs),
     }

@@ -96,6 +96,6 @@ def test_rpm_patterns_are_queried_with_qa():
             patch.object(packages_module.os.path, "isfile", return_value=False):
         found, _manager = query_packages(module, ["nvidia-driver", "cuda-*-12-4"])
     calls = [c[0][0] for c in module.run_command.call_args_list]
-    assert calls[0][:2] == [calls[0][0], "-q"] and calls[0][-1] == "nvidia-driver"
-    assert calls[1][1:3] == ["-q", "-a"] and calls[1][-1] == "cuda-*-12-4"
+    assert calls[0][1] == "-q" and calls[0][-1] == "nvidia-driver"
+    assert calls[1][1] == "-qa" and calls[1][-1] == "cuda-*-12-4"
     assert sorted(found) == ["cuda-nvcc-12-4", "nvidia-driver"]
