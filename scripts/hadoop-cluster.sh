@@ -7,8 +7,10 @@
 #   hadoop-cluster.sh up NAME PREFIX        start cluster NAME on network dlstack-NAME, PREFIX.0/24
 #                                           (master PREFIX.2, worker PREFIX.3; gateways .10-.19),
 #                                           wait until healthy, create /user, /tmp, /user/dlstack
-#   hadoop-cluster.sh client NAME CONTAINER install the jars, launchers and configuration in a
-#                                           gateway container (it brings its own Java)
+#   hadoop-cluster.sh client NAME CONTAINER join a gateway container to the cluster's network as
+#                                           hadoop-gateway (PREFIX.10) unless it is on it, and
+#                                           install the jars, launchers and configuration (it
+#                                           brings its own Java)
 #   hadoop-cluster.sh status NAME           dfsadmin -report, yarn node -list, memory
 #   hadoop-cluster.sh down NAME             remove the containers (and the network if unused)
 #
@@ -90,11 +92,14 @@ started() {
     && podman exec "dlstack-$name-worker" grep -q 'Registered with ResourceManager' /var/log/hadoop/nodemanager.log
 }
 
+# Each answer is read whole before grep looks at it: `grep -q` in a pipe exits at the first
+# match, and under pipefail the client killed by SIGPIPE would count as a failed check.
 healthy() {
-  on_master hdfs hdfs dfsadmin -D ipc.client.connect.max.retries=1 -report -live 2>/dev/null \
-    | grep -q '^Live datanodes (1)' \
-    && on_master yarn yarn node -D ipc.client.connect.max.retries=1 -list 2>/dev/null \
-    | grep -Eq 'hadoop-worker:[0-9]+[[:space:]]+RUNNING'
+  local report nodes
+  report=$(on_master hdfs hdfs dfsadmin -D ipc.client.connect.max.retries=1 -report -live 2>/dev/null) || return 1
+  nodes=$(on_master yarn yarn node -D ipc.client.connect.max.retries=1 -list 2>/dev/null) || return 1
+  grep -q '^Live datanodes (1)' <<<"$report" \
+    && grep -Eq 'hadoop-worker:[0-9]+[[:space:]]+RUNNING' <<<"$nodes"
 }
 
 network_up() {
@@ -161,6 +166,13 @@ cmd_client() {
   check_name "$name"
   local lib
   lib=$(jars)
+  local networks subnet
+  networks=$(podman inspect -f '{{range $net, $v := .NetworkSettings.Networks}}{{$net}} {{end}}' "$local_container")
+  if ! grep -qw -- "dlstack-$name" <<<"$networks"; then
+    subnet=$(podman network inspect "dlstack-$name" --format '{{range .Subnets}}{{.Subnet}}{{end}}') \
+      || die "cluster $name has no network dlstack-$name: run up first"
+    podman network connect --ip "${subnet%.0/24}.10" "dlstack-$name" "$local_container"
+  fi
   podman exec "$local_container" mkdir -p /opt/hadoop/share/hadoop/lib /opt/hadoop/bin /etc/hadoop/conf /var/log/hadoop
   podman cp "$lib/." "$local_container:/opt/hadoop/share/hadoop/lib/"
   podman cp "$src/bin/hadoop" "$local_container:/opt/hadoop/bin/hadoop"

@@ -65,6 +65,7 @@ def test_pinned_versions_installed(facts, probe):
     wanted = facts["versions"]
     assert installed["tensorflow-cpu"] == wanted["tensorflow"]
     assert installed["protobuf"] == wanted["protobuf"]
+    assert installed["tensorflow-io"] == wanted["tensorflow_io"]
     assert installed["tensorflowonspark"] == wanted["tensorflowonspark"]
     assert installed["pyspark"] == wanted["pyspark"]
     assert probe["protobuf"] == wanted["protobuf"]

@@ -1,7 +1,8 @@
-"""Verify anaconda_env (venv) + tensorflow_hadoop against the container's real state.
+"""Verify anaconda_env (venv) + tensorflow_hadoop on a gateway of the real test cluster.
 
-HDFS is the Hadoop 3.3.4 FsShell over a viewfs:// mount of /srv/hdfs and tensorflow/ecosystem
-is the small Maven project in files/ecosystem (see molecule.yml): both stand-ins run for real.
+The cluster (scripts/hadoop-cluster.sh) runs Apache Hadoop 3.5.0's NameNode and ResourceManager on
+hadoop-master, a DataNode and a NodeManager on hadoop-worker, HDFS permissions on, /user owned by
+hdfs:supergroup. The connector is the released tensorflow/ecosystem hadoop/ module (prepare.yml).
 """
 
 import json
@@ -13,123 +14,131 @@ testinfra_hosts = ["ansible://all"]
 
 ENV_PREFIX = "/usr/anaconda/envs/tensorflow"
 BUILD_DIR = "/opt/dlstack/src/tensorflow-ecosystem/hadoop"
-JAR = "tensorflow-hadoop-1.0-SNAPSHOT.jar"
-HDFS_DIR = "/srv/hdfs/user/root/jars"
+JAR = "tensorflow-hadoop-1.15.0.jar"
+HDFS_DIR = "/user/dlstack/jars"
+URI_DIR = "hdfs:///user/dlstack/jars"
 SCRIPTS = "/opt/dlstack/tensorflow_hadoop/bin"
+NAMENODE = "hdfs://hadoop-master:8020"
+RECORDS = 200
+
+
+def hdfs(host, *args, user="dlstack"):
+    return host.run("HADOOP_USER_NAME=%s hdfs dfs %s 2>&1" % (user, " ".join(args)))
 
 
 @pytest.fixture(scope="module")
-def hadoop_version(host):
-    out = host.check_output("hadoop version")
-    return re.match(r"Hadoop (\S+)", out).group(1)
+def tfrecord_job(host):
+    """The job on YARN as the cluster's job user (not root), through the role's wrapper."""
+    cmd = host.run("cd /home/dlstack && runuser -u dlstack -- %s/tfspark-submit --conf spark.driver.host=10.89.21.10 "
+                   "/home/dlstack/tfrecord_job.py %s/user/dlstack/tfrecord-test 2>&1", SCRIPTS, NAMENODE)
+    assert cmd.rc == 0, cmd.stdout[-6000:]
+    line = [ln for ln in cmd.stdout.splitlines() if ln.startswith("TFRECORD ")]
+    assert line, cmd.stdout[-6000:]
+    return json.loads(line[-1][len("TFRECORD "):])
 
 
-@pytest.fixture(scope="module")
-def smoke(host):
-    # The container's hostname (dlstack-tf_hadoop) does not resolve and has an underscore,
-    # which URIs reject: Spark binds to loopback by name instead.
-    cmd = host.run(
-        "cd /tmp && SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_HOSTNAME=localhost TFSPARK_MASTER='local[2]' "
-        "%s/tfspark-submit /root/smoke_job.py jars 2>&1", SCRIPTS)
-    assert cmd.rc == 0, cmd.stdout[-4000:]
-    line = [ln for ln in cmd.stdout.splitlines() if ln.startswith("SMOKE ")]
-    assert line, cmd.stdout[-4000:]
-    return json.loads(line[-1][len("SMOKE "):])
-
-
-def test_venv_env_has_pyspark_and_no_tfos(host):
+def test_env_pairs_tensorflow_with_the_tensorflow_io_that_reads_hdfs(host):
     pip = host.run("%s/bin/python -m pip list --format=json", ENV_PREFIX)
     assert pip.rc == 0
     names = {p["name"].lower(): p["version"] for p in json.loads(pip.stdout)}
+    assert names["tensorflow-cpu"] == "2.17.1" and names["tensorflow-io"] == "0.37.1"
     assert names["pyspark"] == "3.5.7"
     # TensorFlowOnSpark must reach executors through tfspark.zip only.
     assert "tensorflowonspark" not in names
-    assert host.file("%s/bin/spark-submit" % ENV_PREFIX).exists
 
 
-def test_jar_built_with_the_cluster_hadoop_version(host, hadoop_version):
+def test_released_connector_built_against_the_cluster_hadoop_on_jdk17(host):
     jar = host.file("%s/target/%s" % (BUILD_DIR, JAR))
     assert jar.exists
-    props = host.check_output("unzip -p %s dlstack-build.properties", jar.path)
-    assert "hadoop.version=%s" % hadoop_version in props
-    # protobuf.version was not set, so -Dprotobuf.version was not passed.
-    assert "protobuf.version=0-unset" in props
-    assert host.file("/root/.m2/repository/org/dlstack/test/tensorflow-hadoop/1.0-SNAPSHOT/%s" % JAR).exists
+    classes = host.check_output("unzip -Z1 %s", jar.path).split()
+    assert "org/tensorflow/hadoop/io/TFRecordFileOutputFormat.class" in classes
+    # Java 8 class files (major 52): -Dmaven.compiler.target=8 replaced the pom's 1.6.
+    header = host.check_output("unzip -p %s org/tensorflow/hadoop/util/TFRecordWriter.class | od -An -tu1 -N8", jar.path)
+    assert header.split()[4:8] == ["0", "0", "0", "52"], header
+    log = host.file("/opt/dlstack/tensorflow_hadoop/maven-build.log").content_string
+    assert "BUILD SUCCESS" in log
+    # Compiled against Hadoop 3.5.0's hadoop-common, resolved by the build into the local repository.
+    assert host.file("/root/.m2/repository/org/apache/hadoop/hadoop-common/3.5.0/hadoop-common-3.5.0.jar").exists
+    assert host.file("/root/.m2/repository/org/tensorflow/tensorflow-hadoop/1.15.0/%s" % JAR).exists
 
 
-def test_stamp_matches_and_settings_mirror(host):
-    stamp = host.file("%s/.dlstack-build-stamp" % BUILD_DIR)
-    assert re.fullmatch(r"[0-9a-f]{64}\n?", stamp.content_string)
-    settings = host.file("/opt/dlstack/tensorflow_hadoop/maven-settings.xml")
-    assert settings.mode == 0o600
-    assert "<url>file:///usr/share/maven-repo</url>" in settings.content_string
-    assert "<offline>true</offline>" in settings.content_string
-
-
-def test_jar_and_tfspark_zip_in_hdfs(host):
-    listing = host.check_output("hdfs dfs -ls jars")
-    assert "jars/%s" % JAR in listing
-    assert "jars/tfspark.zip" in listing
+def test_uploads_belong_to_the_hdfs_user_and_match_the_build(host):
+    listing = hdfs(host, "-ls", HDFS_DIR)
+    assert listing.rc == 0, listing.stdout
+    rows = {ln.split()[-1].rsplit("/", 1)[-1]: ln.split() for ln in listing.stdout.splitlines() if ln.startswith("-")}
+    assert sorted(rows) == sorted([JAR, "tfspark.zip"])
+    for fields in rows.values():
+        assert fields[0] == "-rw-r--r--" and fields[2] == "dlstack", fields
     local = host.check_output("sha256sum %s/target/%s", BUILD_DIR, JAR).split()[0]
-    stored = host.check_output("sha256sum %s/%s", HDFS_DIR, JAR).split()[0]
+    stored = host.check_output("HADOOP_USER_NAME=dlstack hdfs dfs -cat %s/%s | sha256sum", HDFS_DIR, JAR).split()[0]
     assert local == stored
-    assert host.check_output("hdfs dfs -ls -d jars/%s", JAR).startswith("-rw-r--r--")
-    names = host.check_output("unzip -Z1 %s/tfspark.zip", HDFS_DIR).split()
-    assert "tensorflowonspark/__init__.py" in names
-    assert not [n for n in names if "dist-info" in n or "__pycache__" in n]
+    # Nothing went to root's home, which a real cluster does not give it.
+    assert "No such file or directory" in hdfs(host, "-ls", "-d", "/user/root", user="hdfs").stdout
+    zip_names = host.check_output("HADOOP_USER_NAME=dlstack hdfs dfs -cat %s/tfspark.zip > /tmp/tfspark.zip "
+                                  "&& unzip -Z1 /tmp/tfspark.zip", HDFS_DIR).split()
+    assert "tensorflowonspark/__init__.py" in zip_names
+    assert not [n for n in zip_names if "dist-info" in n or "__pycache__" in n]
 
 
-def test_profile_exports_expanded_classpath(host):
-    profile = host.file("/etc/profile.d/tensorflow_hadoop.sh")
-    assert profile.mode == 0o644
+def test_profile_exports_the_cluster_classpath_and_libhdfs(host):
     out = host.check_output("bash -c '. /etc/profile.d/tensorflow_hadoop.sh && env'")
     env = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    assert env["HADOOP_HDFS_PREFIX"] == "/opt/hadoop-standin"
+    assert env["HADOOP_HDFS_PREFIX"] == env["HADOOP_HDFS_HOME"] == "/opt/hadoop"
+    assert host.file("/opt/hadoop/lib/native/libhdfs.so").exists
+    entries = env["CLASSPATH"].split(":")
     assert "*" not in env["CLASSPATH"]
-    assert "/opt/hadoop-standin/jars/hadoop-client-api-3.3.4.jar" in env["CLASSPATH"].split(":")
+    assert "/opt/hadoop/share/hadoop/lib/hadoop-hdfs-client-3.5.0.jar" in entries
     javac = host.check_output("readlink -f $(command -v javac)")
     assert javac == env["JAVA_HOME"] + "/bin/javac"
 
 
-def test_spark_conf_managed_blocks(host):
-    defaults = host.file("/etc/spark/conf/spark-defaults.conf").content_string
-    assert defaults.count("BEGIN dlstack.cdh.tensorflow_hadoop MANAGED BLOCK") == 1
-    assert re.search(r"^spark\.executorEnv\.CLASSPATH /etc/hadoop/conf:/opt/hadoop-standin/jars/\S+\.jar", defaults, re.M)
-    assert "spark.executorEnv.HADOOP_HDFS_PREFIX /opt/hadoop-standin" in defaults
-    env_sh = host.file("/etc/spark/conf/spark-env.sh").content_string
-    assert "export HADOOP_HDFS_PREFIX=/opt/hadoop-standin" in env_sh
-
-
-def test_wrappers_render_the_job_settings(host):
-    for name in ("tfspark-submit", "mnist-data-setup", "mnist-train", "mnist-inference"):
-        script = host.file("%s/%s" % (SCRIPTS, name))
-        assert script.mode == 0o755
-        assert host.run("bash -n %s", script.path).rc == 0
+def test_wrapper_adds_to_the_site_spark_jars(host):
     submit = host.file("%s/tfspark-submit" % SCRIPTS).content_string
-    assert "export PYSPARK_PYTHON=%s/bin/python" % ENV_PREFIX in submit
-    assert "--py-files viewfs://dlstack/user/root/jars/tfspark.zip" in submit
-    assert "--conf spark.jars=viewfs://dlstack/user/root/jars/%s" % JAR in submit
-    ld_path = re.search(r"^export LD_LIBRARY_PATH=(\S+?)\$", submit, re.M).group(1)
-    assert ld_path.split(":")[0] == "/usr/local/cuda/lib64"
-    libjvm_dir = host.check_output("dirname $(find /usr/lib/jvm -name libjvm.so -path '*server*' | head -1)")
-    assert libjvm_dir in ld_path.split(":")
-    train = host.file("%s/mnist-train" % SCRIPTS).content_string
-    assert "/mnist/keras/mnist_spark.py" in train and "--cluster_size 2" in train
+    assert "jars=%s/%s" % (URI_DIR, JAR) in submit
+    assert "--py-files %s/tfspark.zip" % URI_DIR in submit
+    assert "--conf spark.pyspark.python=/usr/bin/python3" in submit
+    assert "--conf spark.pyspark.driver.python=%s/bin/python" % ENV_PREFIX in submit
+    # A site jar in spark-defaults.conf survives: the wrapper appends it to ours.
+    probe = host.run("cd /tmp && SPARK_CONF_DIR=/tmp/siteconf bash -c 'mkdir -p /tmp/siteconf && "
+                     "echo \"spark.jars hdfs:///site/a.jar,hdfs:///site/b.jar\" > /tmp/siteconf/spark-defaults.conf && "
+                     "sed \"s|^exec |echo |\" %s/tfspark-submit > /tmp/echo-submit && bash /tmp/echo-submit'", SCRIPTS)
+    assert probe.rc == 0, probe.stderr
+    assert "spark.jars=%s/%s,hdfs:///site/a.jar,hdfs:///site/b.jar" % (URI_DIR, JAR) in probe.stdout
+    for name in ("tfspark-submit", "mnist-data-setup", "mnist-train", "mnist-inference"):
+        assert host.run("bash -n %s/%s", SCRIPTS, name).rc == 0
 
 
-def test_smoke_job_reads_tfspark_zip_and_jar(smoke, hadoop_version):
-    executor = smoke["executor"]
-    assert executor["tfos_version"] == "2.2.5"
-    # Imported from the zip shipped with --py-files, not from an installed package.
-    assert "tfspark.zip" in executor["tfos_file"]
-    assert executor["reservation_server"] is True
-    assert executor["python"].startswith(ENV_PREFIX)
-    # spark.executorEnv.* from spark-defaults.conf reached the executor's Python worker.
-    assert executor["hdfs_prefix"] == "/opt/hadoop-standin"
-    assert executor["classpath_entries"] > 100
-    assert "/usr/local/cuda/lib64" in executor["ld_library_path"]
-    assert smoke["listing"] == sorted([JAR, "tfspark.zip"])
-    assert smoke["spark_jars"] == "viewfs://dlstack/user/root/jars/%s" % JAR
-    (jar,) = smoke["jar"]
-    assert "org/dlstack/tfhadoop/BuildInfo.class" in jar["classes"]
-    assert "hadoop.version=%s" % hadoop_version in jar["properties"]
+def test_yarn_job_runs_as_the_job_user_on_the_worker(tfrecord_job):
+    assert tfrecord_job["master"] == "yarn"
+    assert re.fullmatch(r"application_\d+_\d+", tfrecord_job["application_id"])
+    assert tfrecord_job["spark_user"] == "dlstack"
+    assert tfrecord_job["spark_jars"] == "%s/%s" % (URI_DIR, JAR)
+    for executor in tfrecord_job["executors"]:
+        # A YARN container on the NodeManager, not the gateway.
+        assert executor["host"] == "hadoop-worker"
+        assert executor["python"] == "/usr/bin/python3"
+        assert executor["tfos_version"] == "2.2.5"
+        assert "tfspark.zip" in executor["tfos_file"] and executor["reservation_server"]
+        # spark.executorEnv.* from spark-defaults.conf reached the container.
+        assert executor["hdfs_prefix"] == "/opt/hadoop"
+
+
+def test_tensorflow_reads_what_the_connector_wrote_and_spark_reads_what_tensorflow_wrote(tfrecord_job):
+    assert tfrecord_job["spark_files"] == ["part-r-0000%d" % i for i in range(4)]
+    total = sum(range(RECORDS))
+    assert tfrecord_job["read_by_tf"] == [RECORDS, [0], [RECORDS - 1], total]
+    assert tfrecord_job["read_by_spark"] == [RECORDS, [RECORDS], [2 * RECORDS - 1], total + RECORDS * RECORDS]
+
+
+def test_application_finished_in_yarn(host, tfrecord_job):
+    report = host.check_output("yarn application -status %s 2>/dev/null", tfrecord_job["application_id"])
+    assert re.search(r"Final-State\s*:\s*SUCCEEDED", report), report
+    assert re.search(r"User\s*:\s*dlstack", report), report
+
+
+def test_files_in_hdfs_belong_to_the_job_user(host, tfrecord_job):
+    del tfrecord_job
+    listing = hdfs(host, "-ls", "-R", "/user/dlstack/tfrecord-test").stdout
+    files = [ln.split() for ln in listing.splitlines() if ln.startswith("-")]
+    assert files and all(f[2] == "dlstack" for f in files), listing
+    assert any(f[-1].endswith("/tf/records.tfrecord") for f in files)

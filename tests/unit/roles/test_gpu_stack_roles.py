@@ -438,7 +438,7 @@ def test_expectations_of_a_debian_distro_worker_are_what_the_roles_apply(tmp_pat
     assert cuda["cuda_version"] == "11.8" and cuda["libraries"] == [{"name": "libcudart", "version": "11"}]
     assert expected["cudnn"] == {"packages": [], "cudnn_version": "9.10.2", "libraries": [{"name": "libcudnn", "version": "9"}]}
     envs = _by_name(expected["anaconda_env"]["python_envs"], "path")
-    assert envs["/usr/anaconda/envs/tensorflow"]["packages"][:2] == ["tensorflow-cpu==2.18.1", "protobuf==5.29.5"]
+    assert envs["/usr/anaconda/envs/tensorflow"]["packages"][:3] == ["tensorflow-cpu==2.17.1", "protobuf==4.25.8", "tensorflow-io==0.37.1"]
     assert "/usr/anaconda/envs/pycaffe" in envs
 
 

@@ -100,9 +100,9 @@ def test_pairs_not_checked_without_their_keys():
 
 
 def test_the_default_env_on_a_cdh6_cluster_is_refused():
-    # The collection's default env (Python 3.11, pyspark 3.5.7, TensorFlow 2.18.1) on CDH 6.3's Spark 2.4.
+    # The collection's default env (Python 3.11, pyspark 3.5.7, TensorFlow 2.17.1) on CDH 6.3's Spark 2.4.
     result = check_stack({"spark_version": "2.4.0", "python_version": "3.11", "pyspark_version": "3.5.7",
-                          "tensorflow_version": "2.18.1"})
+                          "tensorflow_version": "2.17.1"})
     failed = {c["pair"] for c in result["checks"] if c["status"] == "incompatible"}
     assert failed == {"spark/python", "spark/pyspark", "spark/tensorflow"}
 
