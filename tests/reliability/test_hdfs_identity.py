@@ -21,6 +21,7 @@ PREFIX = "10.89.13"
 SCRIPT = ROOT / "scripts" / "hadoop-cluster.sh"
 GATEWAY = "dlstack-rel-hdfs-gateway"
 
+
 def sh(*argv, check=True):
     return subprocess.run(list(map(str, argv)), check=check, capture_output=True, text=True)
 
