@@ -168,7 +168,7 @@ cmd_client() {
   lib=$(jars)
   local networks subnet
   networks=$(podman inspect -f '{{range $net, $v := .NetworkSettings.Networks}}{{$net}} {{end}}' "$local_container")
-  if ! grep -qw -- "dlstack-$name" <<<"$networks"; then
+  if [[ " $networks " != *" dlstack-$name "* ]]; then
     subnet=$(podman network inspect "dlstack-$name" --format '{{range .Subnets}}{{.Subnet}}{{end}}') \
       || die "cluster $name has no network dlstack-$name: run up first"
     podman network connect --ip "${subnet%.0/24}.10" "dlstack-$name" "$local_container"

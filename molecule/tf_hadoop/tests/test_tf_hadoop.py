@@ -92,18 +92,23 @@ def test_profile_exports_the_cluster_classpath_and_libhdfs(host):
     assert javac == env["JAVA_HOME"] + "/bin/javac"
 
 
-def test_wrapper_adds_to_the_site_spark_jars(host):
+@pytest.mark.parametrize("site_line", ["spark.jars hdfs:///site/a.jar,hdfs:///site/b.jar",
+                                       "spark.jars = hdfs:///site/a.jar,hdfs:///site/b.jar"])
+def test_wrapper_adds_to_the_site_spark_jars(host, site_line):
     submit = host.file("%s/tfspark-submit" % SCRIPTS).content_string
-    assert "jars=%s/%s" % (URI_DIR, JAR) in submit
     assert "--py-files %s/tfspark.zip" % URI_DIR in submit
     assert "--conf spark.pyspark.python=/usr/bin/python3" in submit
-    assert "--conf spark.pyspark.driver.python=%s/bin/python" % ENV_PREFIX in submit
     # A site jar in spark-defaults.conf survives: the wrapper appends it to ours.
-    probe = host.run("cd /tmp && SPARK_CONF_DIR=/tmp/siteconf bash -c 'mkdir -p /tmp/siteconf && "
-                     "echo \"spark.jars hdfs:///site/a.jar,hdfs:///site/b.jar\" > /tmp/siteconf/spark-defaults.conf && "
-                     "sed \"s|^exec |echo |\" %s/tfspark-submit > /tmp/echo-submit && bash /tmp/echo-submit'", SCRIPTS)
+    probe = host.run("cd /tmp && mkdir -p /tmp/siteconf && printf '%%s\\n' %s > /tmp/siteconf/spark-defaults.conf && "
+                     "sed 's|^exec |echo |' %s/tfspark-submit > /tmp/echo-submit && "
+                     "SPARK_CONF_DIR=/tmp/siteconf bash /tmp/echo-submit", site_line, SCRIPTS)
     assert probe.rc == 0, probe.stderr
     assert "spark.jars=%s/%s,hdfs:///site/a.jar,hdfs:///site/b.jar" % (URI_DIR, JAR) in probe.stdout
+    assert "--conf spark.pyspark.driver.python=%s/bin/python " % ENV_PREFIX in probe.stdout
+    # No spark-defaults.conf at all: our jar alone.
+    bare = host.run("cd /tmp && SPARK_CONF_DIR=/nonexistent bash /tmp/echo-submit")
+    assert bare.rc == 0, bare.stderr
+    assert "--conf spark.jars=%s/%s " % (URI_DIR, JAR) in bare.stdout
     for name in ("tfspark-submit", "mnist-data-setup", "mnist-train", "mnist-inference"):
         assert host.run("bash -n %s/%s", SCRIPTS, name).rc == 0
 

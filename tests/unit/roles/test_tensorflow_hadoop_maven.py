@@ -82,7 +82,7 @@ def test_a_hadoop_version_the_repository_lacks_is_refused_naming_the_variables(t
         "_tensorflow_hadoop_hadoop_version": "3.1.1.7.1.7.0-551", "tensorflow_hadoop_hadoop_version_policy": "as_reported",
         "tensorflow_hadoop_maven_command": mvn})
     assert rc != 0 and recorded is None  # the play stopped before its last task
-    assert "has no org.apache.hadoop:hadoop-common:3.1.1.7.1.7.0-551" in output
+    assert "Maven could not resolve org.apache.hadoop:hadoop-common:3.1.1.7.1.7.0-551" in output
     assert "Set tensorflow_hadoop_hadoop_version" in output and "tensorflow_hadoop_maven_mirror_url" in output
     assert "Could not find artifact %s" % artifact in output
 
