@@ -7,8 +7,8 @@
 #   hadoop-cluster.sh up NAME PREFIX        start cluster NAME on network dlstack-NAME, PREFIX.0/24
 #                                           (master PREFIX.2, worker PREFIX.3; gateways .10-.19),
 #                                           wait until healthy, create /user, /tmp, /user/dlstack
-#   hadoop-cluster.sh client NAME CONTAINER join a gateway container to the cluster's network as
-#                                           hadoop-gateway (PREFIX.10) unless it is on it, and
+#   hadoop-cluster.sh client NAME CONTAINER join a gateway container to the cluster's network, if
+#                                           there is one, as hadoop-gateway (PREFIX.10), and
 #                                           install the jars, launchers and configuration (it
 #                                           brings its own Java)
 #   hadoop-cluster.sh status NAME           dfsadmin -report, yarn node -list, memory
@@ -168,9 +168,9 @@ cmd_client() {
   lib=$(jars)
   local networks subnet
   networks=$(podman inspect -f '{{range $net, $v := .NetworkSettings.Networks}}{{$net}} {{end}}' "$local_container")
-  if [[ " $networks " != *" dlstack-$name "* ]]; then
-    subnet=$(podman network inspect "dlstack-$name" --format '{{range .Subnets}}{{.Subnet}}{{end}}') \
-      || die "cluster $name has no network dlstack-$name: run up first"
+  # Without the cluster's network (no cluster up) the client is installed all the same.
+  if [[ " $networks " != *" dlstack-$name "* ]] \
+     && subnet=$(podman network inspect "dlstack-$name" --format '{{range .Subnets}}{{.Subnet}}{{end}}' 2>/dev/null); then
     podman network connect --ip "${subnet%.0/24}.10" "dlstack-$name" "$local_container"
   fi
   podman exec "$local_container" mkdir -p /opt/hadoop/share/hadoop/lib /opt/hadoop/bin /etc/hadoop/conf /var/log/hadoop
