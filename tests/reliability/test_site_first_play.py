@@ -38,13 +38,27 @@ FIRST_PLAY = "PLAY [Site | Validate every host's input, before any change]"
 SHA = "a" * 64
 PARALLEL_RUNS = 3
 
-# Settings the fresh nodes need beyond the example inventory: the gateway builds the
-# tensorflow/ecosystem stand-in tree (no network to clone from); the CDSW host pushes to a
+# Settings the fresh nodes need beyond the example inventory: the gateway has a local
+# tensorflow/ecosystem tree (no network to clone from); the CDSW host pushes to a
 # real registry (Debian's docker-registry, run on the node) and does not register (no CDSW here).
 GATEWAY_VARS = {
     "tensorflow_hadoop_source_type": "local",
     "tensorflow_hadoop_src_dir": "/opt/dlstack/src/tensorflow-ecosystem",
 }
+# The tree's hadoop/pom.xml, shaped as the released one (org.tensorflow:tensorflow-hadoop): these
+# runs stop in the first play or run in check mode, where the role only reads the tree.
+ECOSYSTEM_POM = """\
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>org.tensorflow</groupId>
+  <artifactId>tensorflow-hadoop</artifactId>
+  <version>1.15.0</version>
+  <properties><hadoop.version>2.6.0</hadoop.version></properties>
+  <dependencies>
+    <dependency><groupId>org.tensorflow</groupId><artifactId>proto</artifactId><version>1.15.0</version></dependency>
+  </dependencies>
+</project>
+"""
 REGISTRY = "127.0.0.1:35071"
 CDSW_VARS = {"cdsw_engine_registry": REGISTRY, "cdsw_engine_registry_scheme": "http", "cdsw_engine_cdsw_register": False}
 
@@ -195,8 +209,8 @@ def site_nodes(request):
     nodes["gateway"].sh(GATEWAY_PREPARE)
     _run("bash", str(ROOT / "scripts" / "hadoop-cluster.sh"), "client", "site-checks", gateway)
     nodes["gateway"].sh("cat > /etc/hadoop/conf/core-site.xml <<'EOF'\n%sEOF" % LOCAL_CORE_SITE)
-    _run("podman", "cp", str(ROOT / "molecule" / "tf_hadoop" / "files" / "ecosystem"),
-         "%s:/opt/dlstack/src/tensorflow-ecosystem" % gateway)
+    nodes["gateway"].sh("mkdir -p /opt/dlstack/src/tensorflow-ecosystem/hadoop\n"
+                        "cat > /opt/dlstack/src/tensorflow-ecosystem/hadoop/pom.xml <<'EOF'\n%sEOF" % ECOSYSTEM_POM)
     return nodes
 
 
