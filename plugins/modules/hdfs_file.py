@@ -206,6 +206,9 @@ _LS_RE = re.compile(
 _MODE_RE = re.compile(r"^0?[0-7]{3,4}$")
 _MISSING = "No such file or directory"
 _DENIED = "Permission denied"
+# The Hadoop client's exceptions for a NameNode it cannot reach (refused, filtered, unresolvable).
+_UNREACHABLE = ("java.net.ConnectException", "java.net.NoRouteToHostException", "java.net.UnknownHostException",
+                "org.apache.hadoop.net.ConnectTimeoutException", "java.net.SocketTimeoutException")
 
 
 def perms_to_mode(perms):
@@ -265,6 +268,7 @@ class HdfsShell:
         if result.rc != 0:
             if _MISSING in result.stderr:
                 return None
+            self.unreachable(path, result)
             self.denied("read", path, result)
             raise CommandFailed(
                 "Cannot read %s from HDFS (rc=%d): %s" % (path, result.rc, result.stderr.strip() or result.stdout.strip()),
@@ -285,6 +289,18 @@ class HdfsShell:
             detail = (result.stderr or result.stdout or "").strip()
             raise CommandFailed("%s (%s) failed (rc=%d): %s" % (what, shown, result.rc, detail or "no output"),
                                 rc=result.rc, cmd=result.argv, stdout=result.stdout, stderr=result.stderr)
+
+    @staticmethod
+    def unreachable(path, result):
+        """Raise with the client's own line when the NameNode cannot be reached."""
+        lines = [line.strip() for line in (result.stderr or "").splitlines()
+                 if any(name in line for name in _UNREACHABLE) and not line.startswith("20")]
+        if not lines:
+            return
+        raise CommandFailed(
+            "Cannot reach the NameNode for %s: %s. Nothing was changed; check the NameNode address (fs.defaultFS of the "
+            "Hadoop client configuration in HADOOP_CONF_DIR, or the path's hdfs://host:port) and that it runs."
+            % (path, lines[-1]), rc=result.rc, cmd=result.argv, stdout=result.stdout, stderr=result.stderr)
 
     @staticmethod
     def denied(what, path, result):

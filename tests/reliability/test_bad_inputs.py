@@ -72,6 +72,15 @@ ROLE_CASES = [
      "(a string): expected the archive's sha256, 64 hex digits (tensorflow_hadoop_source_type=archive)"),
     ("cdsw-without-registry", "dlstack.cdh.cdsw_engine", {"cdsw_engine_registry": ""},
      "(a string): expected the registry as host[:port]"),
+    ("cluster-profile-unknown", "dlstack.cdh.tensorflow_hadoop", {"dlstack_cluster_profile": "cdh-9"},
+     "dlstack_cluster_profile: there is no profile 'cdh-9'; the profiles are apache, cdh-5.16, cdh-6.3,"),
+    ("spark24-with-python311", "dlstack.cdh.anaconda_env", {"anaconda_env_manager": "venv", "dlstack_cluster_profile": "cdp-7.1.9"},
+     "Python 3.11 is 3.8 or newer"),
+    ("pyspark-of-another-spark", "dlstack.cdh.anaconda_env",
+     {"anaconda_env_manager": "venv", "anaconda_env_cluster_spark_version": "3.4"},
+     "pyspark 3.5.7 does not match the cluster's Spark 3.4"),
+    ("tf-hadoop-env-prefix-relative", "dlstack.cdh.tensorflow_hadoop", {"tensorflow_hadoop_executor_env_prefix": "envs/tf"},
+     "expected the absolute prefix of the env to pack for the executors"),
 ]
 
 

@@ -104,3 +104,16 @@ def test_configured_user_uploads_and_a_second_run_changes_nothing(inventory, gat
 
     rc, again = hdfs_file(inventory, **args)
     assert rc == 0 and again["changed"] is False and again["actions"] == [], again
+
+
+@pytest.mark.parametrize("path,client_lines", [
+    # Nothing listens there: refused, or rejected by the network's firewall.
+    ("hdfs://hadoop-master:8029/user/dlstack/jars", ("java.net.ConnectException", "java.net.NoRouteToHostException")),
+    ("hdfs://no-such-namenode:8020/user/dlstack/jars", ("java.net.UnknownHostException: no-such-namenode",)),
+])
+def test_unreachable_namenode_is_named_and_nothing_changes(inventory, path, client_lines):
+    rc, result = hdfs_file(inventory, path=path, state="directory", hdfs_user="dlstack")
+    assert rc != 0 and result.get("failed")
+    assert result["msg"].startswith("Cannot reach the NameNode for %s: " % path), result["msg"]
+    assert any(line in result["msg"] for line in client_lines) and "fs.defaultFS" in result["msg"]
+    assert result.get("actions", []) == []

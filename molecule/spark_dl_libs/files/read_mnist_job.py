@@ -1,10 +1,11 @@
-"""Spark job (local mode) the verifier runs: reads the staged MNIST data back and reports what Spark sees.
+"""Spark job the verifier runs on YARN: reads the staged MNIST data back from HDFS and reports what Spark sees.
 
-Run with SPARK_CONF_DIR=/etc/spark/conf so spark-defaults.conf (with the role's block) is what configures it.
-Prints one JSON object.
+Run with SPARK_CONF_DIR=/etc/spark/conf so spark-defaults.conf (the site's master, yarn, and the role's
+block) is what configures it. Prints one JSON object, with the hosts the executors ran on.
 """
 
 import json
+import socket
 import struct
 import sys
 
@@ -12,7 +13,7 @@ from pyspark.sql import SparkSession
 
 
 def main(data_dir):
-    spark = SparkSession.builder.master("local[2]").appName("dlstack-spark-dl-libs-verify").getOrCreate()
+    spark = SparkSession.builder.appName("dlstack-spark-dl-libs-verify").getOrCreate()
     sc = spark.sparkContext
     conf = dict(sc.getConf().getAll())
     jars = [jar for jar in sc._jsc.sc().listJars().mkString("\n").split("\n") if jar]
@@ -47,7 +48,9 @@ def main(data_dir):
                         .flatMap(lambda pair: [pair[1][i:i + 784] for i in range(16, len(pair[1]), 784)])
                         .filter(lambda image: len(image) == 784).count(),
         }
-    print(json.dumps({"conf": conf, "jars": jars, "resources": resources, "headers": headers, "counts": counts}))
+    executor_hosts = sorted(set(sc.parallelize(range(4), 4).map(lambda index: socket.gethostname()).collect()))
+    print(json.dumps({"master": sc.master, "user": sc.sparkUser(), "executor_hosts": executor_hosts,
+                      "conf": conf, "jars": jars, "resources": resources, "headers": headers, "counts": counts}))
     spark.stop()
 
 

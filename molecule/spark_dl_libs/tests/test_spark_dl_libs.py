@@ -1,4 +1,4 @@
-"""Verify spark_dl_libs against the container's real state: the file, HDFS (FsShell on file:///) and Spark."""
+"""Verify spark_dl_libs against real state: the gateway's files, the test cluster's HDFS and Spark on its YARN."""
 
 import base64
 import hashlib
@@ -10,8 +10,8 @@ import pytest
 testinfra_hosts = ["ansible://all"]
 
 CONF = "/etc/spark/conf/spark-defaults.conf"
-JAR_DIR = "/srv/hdfs/user/spark/dlstack/jars"
-DATA_DIR = "/srv/hdfs/user/spark/dlstack/mnist"
+JAR_DIR = "/user/dlstack/dl/jars"
+DATA_DIR = "/user/dlstack/dl/mnist"
 JOB_DIR = "/opt/dlstack/spark_dl_libs/jobs"
 BIGDL = "bigdl-dllib-spark_3.1.3-2.4.0-jar-with-dependencies.jar"
 DL4J = "dl4j-spark_2.12-1.0.0-M2.1.jar"
@@ -19,8 +19,9 @@ BEGIN = "# BEGIN dlstack.cdh spark_dl_libs managed block"
 END = "# END dlstack.cdh spark_dl_libs managed block"
 BIGDL_ENV = {"DL_ENGINE_TYPE": "mklblas", "MKL_DISABLE_FAST_MM": "1", "KMP_BLOCKTIME": "0",
              "OMP_WAIT_POLICY": "passive", "OMP_NUM_THREADS": "1"}
-# The container's name does not resolve and SPARK_HOME comes from the venv, as `activate` would give it.
-SPARK_ENV = "PATH=/opt/pyspark/bin:$PATH SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_HOSTNAME=localhost SPARK_CONF_DIR=/etc/spark/conf"
+# SPARK_HOME comes from the venv, as `activate` would give it; jobs run as the cluster's job user.
+SPARK_ENV = ("PATH=/opt/pyspark/bin:$PATH SPARK_CONF_DIR=/etc/spark/conf HADOOP_CONF_DIR=/etc/hadoop/conf "
+             "HADOOP_USER_NAME=dlstack")
 FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 
 
@@ -45,6 +46,17 @@ def read_bytes(host, path):
     return base64.b64decode(host.check_output("base64 -w0 %s" % path))
 
 
+def read_hdfs(host, path):
+    return base64.b64decode(host.check_output("hdfs dfs -cat %s 2>/dev/null | base64 -w0" % path))
+
+
+def hdfs_modes(host, directory):
+    """{name: (permissions, owner)} of the files in an HDFS directory."""
+    listing = host.check_output("hdfs dfs -ls %s 2>/dev/null" % directory)
+    return {ln.split()[-1].rsplit("/", 1)[-1]: (ln.split()[0], ln.split()[2])
+            for ln in listing.splitlines() if ln.startswith("-")}
+
+
 @pytest.fixture(scope="module")
 def conf_text(host):
     return host.file(CONF).content_string
@@ -53,7 +65,7 @@ def conf_text(host):
 @pytest.fixture(scope="module")
 def spark(host):
     result = host.run(
-        "%s python /srv/artifacts/read_mnist_job.py file://%s" % (SPARK_ENV, DATA_DIR))
+        "%s python /srv/artifacts/read_mnist_job.py hdfs://%s" % (SPARK_ENV, DATA_DIR))
     assert result.rc == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -62,7 +74,7 @@ def test_block_once_and_site_settings_untouched(conf_text):
     assert conf_text.count(BEGIN) == 1 and conf_text.count(END) == 1
     assert conf_text.index(BEGIN) < conf_text.index(END)
     pairs = properties(conf_text)
-    assert ("spark.master", "local[2]") in pairs
+    assert ("spark.master", "yarn") in pairs
     assert ("spark.ui.enabled", "false") in pairs
     assert ("spark.driver.memory", "512m") in pairs
     assert conf_text.startswith("# Site settings, not the role's.\n")
@@ -72,7 +84,7 @@ def test_spark_jars_is_one_key_merging_the_site_jar(conf_text):
     jars = [value for key, value in properties(conf_text) if key == "spark.jars"]
     assert len(jars) == 1, jars
     assert jars[0].split(",") == [
-        "file:///opt/vendor/site-udfs.jar", "file://%s/%s" % (JAR_DIR, BIGDL), "file://%s/%s" % (JAR_DIR, DL4J)]
+        "file:///opt/vendor/site-udfs.jar", "hdfs://%s/%s" % (JAR_DIR, BIGDL), "hdfs://%s/%s" % (JAR_DIR, DL4J)]
     # The site line is kept, commented, so an administrator sees where its jar went.
     assert "# dlstack.cdh spark_dl_libs merged into its block: spark.jars=file:///opt/vendor/site-udfs.jar\n" in conf_text
 
@@ -88,21 +100,20 @@ def test_bigdl_environment_and_properties(conf_text):
 
 
 def test_jars_in_hdfs_match_their_sources(host):
-    listing = host.run("hdfs dfs -ls %s" % JAR_DIR)
-    assert listing.rc == 0, listing.stderr
-    assert BIGDL in listing.stdout and DL4J in listing.stdout
+    # Written by the configured HDFS user, not root (which a real cluster does not let write /user).
+    assert hdfs_modes(host, JAR_DIR) == {BIGDL: ("-rw-r--r--", "dlstack"), DL4J: ("-rw-r--r--", "dlstack")}
     sources = {BIGDL: "/srv/artifacts/" + BIGDL, DL4J: "/opt/vendor/" + DL4J}
     for name, source in sources.items():
         copy = host.run("hdfs dfs -cat %s/%s | sha256sum" % (JAR_DIR, name))
         assert copy.rc == 0
         assert copy.stdout.split()[0] == host.file(source).sha256sum
-        assert host.file("%s/%s" % (JAR_DIR, name)).mode == 0o644
 
 
 def test_idx_files_are_valid_mnist(host):
+    assert hdfs_modes(host, DATA_DIR) == {name: ("-rw-r--r--", "dlstack") for name in FILES}
     counts = {}
     for name in FILES:
-        data = read_bytes(host, "%s/%s" % (DATA_DIR, name))
+        data = read_hdfs(host, "%s/%s" % (DATA_DIR, name))
         magic = struct.unpack(">I", data[:4])[0]
         if "images" in name:
             assert magic == 0x00000803
@@ -125,12 +136,12 @@ def test_idx_files_are_valid_mnist(host):
 
 def test_generated_data_matches_scikit_learn(host):
     # load_digits' first sample is a 0 and the set has 1797 samples in all.
-    labels = read_bytes(host, "%s/train-labels-idx1-ubyte" % DATA_DIR)
+    labels = read_hdfs(host, "%s/train-labels-idx1-ubyte" % DATA_DIR)
     assert labels[8] == 0
     staged = "/var/lib/dlstack/spark_dl_libs/mnist"
     for name in FILES:
         local = read_bytes(host, "%s/%s" % (staged, name))
-        assert hashlib.sha256(local).hexdigest() == host.file("%s/%s" % (DATA_DIR, name)).sha256sum
+        assert hashlib.sha256(local).hexdigest() == hashlib.sha256(read_hdfs(host, "%s/%s" % (DATA_DIR, name))).hexdigest()
 
 
 def test_digits_mode_creates_no_mirror_download_dir(host):
@@ -140,6 +151,9 @@ def test_digits_mode_creates_no_mirror_download_dir(host):
 
 
 def test_spark_reads_the_role_configuration(spark):
+    # On the cluster's YARN, as its job user, with executors on the NodeManager's host.
+    assert spark["master"] == "yarn" and spark["user"] == "dlstack"
+    assert spark["executor_hosts"] == ["hadoop-worker"]
     conf = spark["conf"]
     for name, value in BIGDL_ENV.items():
         assert conf["spark.executorEnv." + name] == value
@@ -171,8 +185,8 @@ def test_caffeonspark_files(host):
     assert 'net: "lenet_memory_train_test.prototxt"\n' in solver
     net = host.file(JOB_DIR + "/caffeonspark/lenet_memory_train_test.prototxt").content_string
     assert net.count('source_class: "com.yahoo.ml.caffe.LMDB"') == 2
-    assert 'source: "file://%s/mnist_train_lmdb/"' % DATA_DIR in net
-    assert 'source: "file://%s/mnist_test_lmdb/"' % DATA_DIR in net
+    assert 'source: "hdfs://%s/mnist_train_lmdb/"' % DATA_DIR in net
+    assert 'source: "hdfs://%s/mnist_test_lmdb/"' % DATA_DIR in net
     assert net.count("phase: TEST") == 2
 
 
@@ -180,12 +194,12 @@ def test_caffeonspark_files(host):
 def submitted(host):
     """Each wrapper run once under `bash -x`: the argv it hands to spark-submit, and spark-submit's output.
 
-    No YARN runs here, so the real spark-submit accepts the arguments and stops at the missing YARN
-    configuration; the trace shows the exact argv.
+    The jars are small ones built in the test, so no job is submitted: without HADOOP_CONF_DIR the real
+    spark-submit accepts the arguments and stops at the missing YARN configuration; the trace shows the argv.
     """
     out = {}
     for wrapper in ("bigdl-lenet-train.sh", "caffeonspark-lenet-train.sh"):
-        result = host.run("env -u HADOOP_CONF_DIR -u YARN_CONF_DIR %s bash -x %s/%s" % (SPARK_ENV, JOB_DIR, wrapper))
+        result = host.run("%s env -u HADOOP_CONF_DIR -u YARN_CONF_DIR bash -x %s/%s" % (SPARK_ENV, JOB_DIR, wrapper))
         trace = [line for line in result.stderr.splitlines() if line.startswith("+ exec ")]
         assert trace, "wrapper did not exec spark-submit: %s" % result.stderr[-2000:]
         out[wrapper] = {"args": trace[0][len("+ exec "):].split(), "rc": result.rc, "output": result.stdout + result.stderr}
@@ -208,8 +222,8 @@ def test_bigdl_wrapper_arguments(submitted):
     assert args[1:5] == ["--master", "yarn", "--deploy-mode", "client"]
     cls = args.index("--class")
     assert args[cls + 1] == "com.intel.analytics.bigdl.dllib.models.lenet.Train"
-    assert args[cls + 2] == "file://%s/%s" % (JAR_DIR, BIGDL)
-    assert args[cls + 3:cls + 5] == ["-f", "file://" + DATA_DIR]
+    assert args[cls + 2] == "hdfs://%s/%s" % (JAR_DIR, BIGDL)
+    assert args[cls + 3:cls + 5] == ["-f", "hdfs://" + DATA_DIR]
 
 
 def test_caffeonspark_wrapper_arguments(submitted):

@@ -2,8 +2,9 @@
 
 1. Spark's executors write tf.train.Example records with the connector's TFRecordFileOutputFormat.
 2. TensorFlow (tensorflow-io's hdfs://, libhdfs through JNI) reads them on the driver.
+   Each executor, in its YARN container, writes and reads a TFRecord file on hdfs:// too.
 3. TensorFlow writes a TFRecord file to hdfs://; the executors read it with TFRecordFileInputFormat.
-The executors report where they ran and where TensorFlowOnSpark came from.
+The executors report where they ran, their Python and where TensorFlowOnSpark came from.
 Prints one line: TFRECORD <json>.
 
 usage: tfrecord_job.py hdfs://NAMENODE/DIR
@@ -24,20 +25,37 @@ BYTES = "org.apache.hadoop.io.BytesWritable"
 NULL = "org.apache.hadoop.io.NullWritable"
 
 
-def executor_probe(partition):
-    del partition
-    import tensorflowonspark  # pylint: disable=import-outside-toplevel
-    from tensorflowonspark import reservation  # pylint: disable=import-outside-toplevel
+def executor_probe(base):
+    """Where an executor runs and what it has: run in each partition of a 2-partition RDD."""
 
-    yield {
-        "host": socket.gethostname(),
-        "python": sys.executable,
-        "tfos_version": tensorflowonspark.__version__,
-        "tfos_file": tensorflowonspark.__file__,
-        "reservation_server": hasattr(reservation, "Server"),
-        "hdfs_prefix": os.environ.get("HADOOP_HDFS_PREFIX"),
-        "ld_library_path": os.environ.get("LD_LIBRARY_PATH", ""),
-    }
+    def probe(partition):
+        # hdfs:// for TensorFlow in this process too.
+        import tensorflow_io as hdfs_support  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+        import tensorflowonspark  # pylint: disable=import-outside-toplevel
+        from tensorflowonspark import reservation  # pylint: disable=import-outside-toplevel
+
+        index = list(partition)[0]
+        # TensorFlow inside the YARN container writes and reads hdfs:// too.
+        path = "%s/executor/%d.tfrecord" % (base, index)
+        tf.io.gfile.makedirs(base + "/executor")
+        with tf.io.TFRecordWriter(path) as writer:
+            for i in range(10):
+                writer.write(example(i))
+        yield {
+            "host": socket.gethostname(),
+            "python": sys.executable,
+            "prefix": sys.prefix,
+            "tensorflow": tf.__version__,
+            "gateway_env_here": os.path.exists("/usr/anaconda/envs/tensorflow"),
+            "tfrecord_on_hdfs": indices(r.numpy() for r in tf.data.TFRecordDataset(path)),
+            "tfos_version": tensorflowonspark.__version__,
+            "tfos_file": tensorflowonspark.__file__,
+            "reservation_server": hasattr(reservation, "Server"),
+            "hdfs_prefix": os.environ.get("HADOOP_HDFS_PREFIX"),
+            "ld_library_path": os.environ.get("LD_LIBRARY_PATH", ""),
+        }
+
+    return probe
 
 
 def example(index):
@@ -63,7 +81,7 @@ def main(base):
     root = jvm.org.apache.hadoop.fs.Path(base)
     root.getFileSystem(sc._jsc.hadoopConfiguration()).delete(root, True)  # pylint: disable=protected-access
 
-    executors = sc.parallelize(range(2), 2).mapPartitions(executor_probe).collect()
+    executors = sc.parallelize(range(2), 2).mapPartitions(executor_probe(base)).collect()
 
     sc.parallelize([example(i) for i in range(RECORDS)], 4).map(lambda r: (bytearray(r), None)) \
         .saveAsNewAPIHadoopFile(base + "/spark", "org.tensorflow.hadoop.io.TFRecordFileOutputFormat",

@@ -7,6 +7,7 @@ hdfs:supergroup. The connector is the released tensorflow/ecosystem hadoop/ modu
 
 import json
 import re
+import time
 
 import pytest
 
@@ -20,6 +21,12 @@ URI_DIR = "hdfs:///user/dlstack/jars"
 SCRIPTS = "/opt/dlstack/tensorflow_hadoop/bin"
 NAMENODE = "hdfs://hadoop-master:8020"
 RECORDS = 200
+ENV_ARCHIVE = re.compile(r"tensorflow-[0-9a-f]{16}\.tar\.gz")
+IDX = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+# prepare.yml's MNIST-format digits: 1500 training and 297 test images.
+TRAIN_COUNT, TEST_COUNT = 1500, 297
+# Test-set accuracy the 8-epoch, 2-node training must reach (about 0.9 when measured).
+MIN_ACCURACY = 0.80
 
 
 def hdfs(host, *args, user="dlstack"):
@@ -29,7 +36,7 @@ def hdfs(host, *args, user="dlstack"):
 @pytest.fixture(scope="module")
 def tfrecord_job(host):
     """The job on YARN as the cluster's job user (not root), through the role's wrapper."""
-    cmd = host.run("cd /home/dlstack && runuser -u dlstack -- %s/tfspark-submit --conf spark.driver.host=10.89.21.10 "
+    cmd = host.run("cd /home/dlstack && runuser -u dlstack -- %s/tfspark-submit "
                    "/home/dlstack/tfrecord_job.py %s/user/dlstack/tfrecord-test 2>&1", SCRIPTS, NAMENODE)
     assert cmd.rc == 0, cmd.stdout[-6000:]
     line = [ln for ln in cmd.stdout.splitlines() if ln.startswith("TFRECORD ")]
@@ -43,6 +50,8 @@ def test_env_pairs_tensorflow_with_the_tensorflow_io_that_reads_hdfs(host):
     names = {p["name"].lower(): p["version"] for p in json.loads(pip.stdout)}
     assert names["tensorflow-cpu"] == "2.17.1" and names["tensorflow-io"] == "0.37.1"
     assert names["pyspark"] == "3.5.7"
+    # Keras 2 for MultiWorkerMirroredStrategy (the MNIST training).
+    assert names["tf-keras"] == "2.17.0"
     # TensorFlowOnSpark must reach executors through tfspark.zip only.
     assert "tensorflowonspark" not in names
 
@@ -66,7 +75,8 @@ def test_uploads_belong_to_the_hdfs_user_and_match_the_build(host):
     listing = hdfs(host, "-ls", HDFS_DIR)
     assert listing.rc == 0, listing.stdout
     rows = {ln.split()[-1].rsplit("/", 1)[-1]: ln.split() for ln in listing.stdout.splitlines() if ln.startswith("-")}
-    assert sorted(rows) == sorted([JAR, "tfspark.zip"])
+    archives = [name for name in rows if ENV_ARCHIVE.fullmatch(name)]
+    assert len(archives) == 1 and sorted(rows) == sorted([JAR, "tfspark.zip"] + archives), sorted(rows)
     for fields in rows.values():
         assert fields[0] == "-rw-r--r--" and fields[2] == "dlstack", fields
     local = host.check_output("sha256sum %s/target/%s", BUILD_DIR, JAR).split()[0]
@@ -78,6 +88,13 @@ def test_uploads_belong_to_the_hdfs_user_and_match_the_build(host):
                                   "&& unzip -Z1 /tmp/tfspark.zip", HDFS_DIR).split()
     assert "tensorflowonspark/__init__.py" in zip_names
     assert not [n for n in zip_names if "dist-info" in n or "__pycache__" in n]
+    # The executors' env: the gateway's venv without PySpark (each job ships its own).
+    names = host.check_output("HADOOP_USER_NAME=dlstack hdfs dfs -cat %s/%s | tar tzf -", HDFS_DIR, archives[0]).split()
+    assert "bin/python" in names and "lib/python3.11/site-packages/tensorflow/__init__.py" in names
+    assert "lib/python3.11/site-packages/tensorflow_io/__init__.py" in names
+    assert not [n for n in names if n.startswith("lib/python3.11/site-packages/pyspark/")]
+    idx = hdfs(host, "-ls", "/user/dlstack/mnist/idx").stdout
+    assert sorted(ln.split()[-1].rsplit("/", 1)[-1] for ln in idx.splitlines() if ln.startswith("-")) == sorted(IDX)
 
 
 def test_profile_exports_the_cluster_classpath_and_libhdfs(host):
@@ -97,14 +114,23 @@ def test_profile_exports_the_cluster_classpath_and_libhdfs(host):
 def test_wrapper_adds_to_the_site_spark_jars(host, site_line):
     submit = host.file("%s/tfspark-submit" % SCRIPTS).content_string
     assert "--py-files %s/tfspark.zip" % URI_DIR in submit
-    assert "--conf spark.pyspark.python=/usr/bin/python3" in submit
     # A site jar in spark-defaults.conf survives: the wrapper appends it to ours.
-    probe = host.run("cd /tmp && mkdir -p /tmp/siteconf && printf '%%s\\n' %s > /tmp/siteconf/spark-defaults.conf && "
+    probe = host.run("cd /tmp && mkdir -p /tmp/siteconf && printf '%%s\\n' %s 'spark.yarn.dist.archives hdfs:///site/x.tgz#x' "
+                     "> /tmp/siteconf/spark-defaults.conf && "
                      "sed 's|^exec |echo |' %s/tfspark-submit > /tmp/echo-submit && "
                      "SPARK_CONF_DIR=/tmp/siteconf bash /tmp/echo-submit", site_line, SCRIPTS)
     assert probe.rc == 0, probe.stderr
     assert "spark.jars=%s/%s,hdfs:///site/a.jar,hdfs:///site/b.jar" % (URI_DIR, JAR) in probe.stdout
     assert "--conf spark.pyspark.driver.python=%s/bin/python " % ENV_PREFIX in probe.stdout
+    # On YARN the executors run the env unpacked from HDFS, before the site's archives.
+    assert "--conf spark.pyspark.python=./environment/bin/python " in probe.stdout
+    archives = re.search(r"spark\.yarn\.dist\.archives=(\S+)", probe.stdout).group(1).split(",")
+    assert archives[1:] == ["hdfs:///site/x.tgz#x"], archives
+    assert re.fullmatch(re.escape(URI_DIR) + r"/tensorflow-[0-9a-f]{16}\.tar\.gz#environment", archives[0]), archives
+    # Another master (a local test): the gateway's env, no archive.
+    local = host.run("cd /tmp && TFSPARK_MASTER='local[2]' SPARK_CONF_DIR=/tmp/siteconf bash /tmp/echo-submit")
+    assert "--conf spark.pyspark.python=%s/bin/python " % ENV_PREFIX in local.stdout
+    assert "spark.yarn.dist.archives" not in local.stdout
     # No spark-defaults.conf at all: our jar alone.
     bare = host.run("cd /tmp && SPARK_CONF_DIR=/nonexistent bash /tmp/echo-submit")
     assert bare.rc == 0, bare.stderr
@@ -121,7 +147,12 @@ def test_yarn_job_runs_as_the_job_user_on_the_worker(tfrecord_job):
     for executor in tfrecord_job["executors"]:
         # A YARN container on the NodeManager, not the gateway.
         assert executor["host"] == "hadoop-worker"
-        assert executor["python"] == "/usr/bin/python3"
+        # The env the role packed, unpacked in the container: the worker has none installed.
+        assert executor["python"].endswith("/environment/bin/python"), executor["python"]
+        assert executor["prefix"].endswith("/environment") and "/appcache/" in executor["prefix"], executor["prefix"]
+        assert executor["tensorflow"] == "2.17.1" and not executor["gateway_env_here"]
+        # TensorFlow in the YARN container wrote and read hdfs://.
+        assert executor["tfrecord_on_hdfs"] == list(range(10))
         assert executor["tfos_version"] == "2.2.5"
         assert "tfspark.zip" in executor["tfos_file"] and executor["reservation_server"]
         # spark.executorEnv.* from spark-defaults.conf reached the container.
@@ -147,3 +178,62 @@ def test_files_in_hdfs_belong_to_the_job_user(host, tfrecord_job):
     files = [ln.split() for ln in listing.splitlines() if ln.startswith("-")]
     assert files and all(f[2] == "dlstack" for f in files), listing
     assert any(f[-1].endswith("/tf/records.tfrecord") for f in files)
+
+
+@pytest.fixture(scope="module")
+def mnist(host):
+    """The role's three MNIST wrappers, in order, on YARN as the job user; their output and wall time."""
+    runs = {}
+    for name, args in (("mnist-data-setup", ""), ("mnist-train", " --epochs 8"), ("mnist-inference", "")):
+        started = time.monotonic()
+        cmd = host.run("cd /home/dlstack && runuser -u dlstack -- %s/%s%s 2>&1" % (SCRIPTS, name, args))
+        assert cmd.rc == 0, "%s: %s" % (name, cmd.stdout[-6000:])
+        runs[name] = {"stdout": cmd.stdout, "seconds": round(time.monotonic() - started)}
+    print("MNIST wall times: %s" % {name: run["seconds"] for name, run in runs.items()})
+    return runs
+
+
+def tagged(stdout, tag):
+    lines = [ln[len(tag) + 1:] for ln in stdout.splitlines() if ln.startswith(tag + " ")]
+    assert lines, stdout[-4000:]
+    return lines[-1]
+
+
+def test_mnist_data_setup_writes_the_layout_of_the_tfos_examples(host, mnist):
+    out = mnist["mnist-data-setup"]["stdout"]
+    assert "mnist_data_setup: train: %d examples" % TRAIN_COUNT in out
+    assert "mnist_data_setup: test: %d examples" % TEST_COUNT in out
+    for split, count in (("train", TRAIN_COUNT), ("test", TEST_COUNT)):
+        rows = host.check_output("HADOOP_USER_NAME=dlstack hdfs dfs -cat /user/dlstack/mnist/csv/%s/part-* 2>/dev/null", split)
+        rows = rows.splitlines()
+        assert len(rows) == count
+        assert all(len(row.split(",")) == 785 for row in rows[:5])
+        tfr = hdfs(host, "-ls", "/user/dlstack/mnist/tfr/%s" % split).stdout
+        assert re.search(r"/part-r-00000$", tfr, re.M), tfr
+
+
+def test_mnist_train_exports_a_versioned_saved_model_to_hdfs(host, mnist):
+    export = tagged(mnist["mnist-train"]["stdout"], "MNIST_EXPORT")
+    assert re.fullmatch(re.escape(NAMENODE) + r"/user/dlstack/mnist_export/\d{10}", export), export
+    listing = hdfs(host, "-ls", "-R", export).stdout
+    assert re.search(r"/saved_model\.pb$", listing, re.M) and re.search(r"/variables/variables\.index$", listing, re.M), listing
+    assert all(ln.split()[2] == "dlstack" for ln in listing.splitlines() if ln.startswith("-"))
+    assert hdfs(host, "-test", "-e", "/user/dlstack/mnist_model/mnist.index").rc == 0
+    apps = host.check_output("yarn application -list -appStates FINISHED 2>/dev/null")
+    assert re.search(r"\smnist_keras\s+SPARK\s+dlstack\s+\S+\s+FINISHED\s+SUCCEEDED", apps), apps
+
+
+def test_mnist_inference_predicts_the_test_set_above_the_threshold(host, mnist):
+    result = json.loads(tagged(mnist["mnist-inference"]["stdout"], "MNIST_INFERENCE"))
+    assert result["export_dir"] == tagged(mnist["mnist-train"]["stdout"], "MNIST_EXPORT")
+    assert result["count"] == TEST_COUNT
+    # Read back from HDFS, not taken from the job's own report: one part file per executor.
+    listing = hdfs(host, "-ls", "/user/dlstack/mnist_predictions").stdout
+    assert sorted(ln.split()[-1].rsplit("/", 1)[-1] for ln in listing.splitlines() if ln.startswith("-")) == \
+        ["part-00000", "part-00001"]
+    pairs = [ln.split() for ln in host.check_output(
+        "HADOOP_USER_NAME=dlstack hdfs dfs -cat /user/dlstack/mnist_predictions/part-* 2>/dev/null").splitlines()]
+    assert len(pairs) == TEST_COUNT and all(pair[0] in "0123456789" for pair in pairs)
+    accuracy = sum(1 for label, prediction in pairs if label == prediction) / len(pairs)
+    assert accuracy == pytest.approx(result["accuracy"])
+    assert accuracy >= MIN_ACCURACY, accuracy

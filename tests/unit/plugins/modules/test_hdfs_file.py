@@ -361,6 +361,23 @@ class TestHdfsFile(ModuleTestCase):
         self.assertEqual(fake.ops(), ["-ls", "-mkdir"])
         self.assertEqual(fake.entries, {})
 
+    def test_unreachable_namenode_is_named_before_any_change(self):
+        for name, expected in (("ls_no_route", "java.net.NoRouteToHostException: No route to host"),
+                               ("ls_refused", "java.net.ConnectException: Connection refused"),
+                               ("ls_unknown_host", "-ls: java.net.UnknownHostException: no-such-namenode")):
+            fake = FakeHdfs({})
+
+            def unreachable(argv, name=name, fake=fake, **kwargs):
+                del kwargs
+                fake.calls.append(list(argv))
+                return OUTPUTS[name]
+
+            result = self.run_module({"path": "jars", "state": "directory"}, unreachable, expect=AnsibleFailJson)
+            self.assertIn("Cannot reach the NameNode for jars: ", result["msg"])
+            self.assertIn(expected, result["msg"])
+            self.assertIn("fs.defaultFS", result["msg"])
+            self.assertEqual(fake.ops(), ["-ls"])
+
 
 def test_perms_to_mode():
     assert hdfs_file.perms_to_mode("drwxr-xr-t") == "1755"
