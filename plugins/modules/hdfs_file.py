@@ -207,6 +207,7 @@ _MODE_RE = re.compile(r"^0?[0-7]{3,4}$")
 _MISSING = "No such file or directory"
 _DENIED = "Permission denied"
 # The Hadoop client's exceptions for a NameNode it cannot reach (refused, filtered, unresolvable).
+_SHELL_LINE = re.compile(r"^-?[a-zA-Z]+: ")
 _UNREACHABLE = ("java.net.ConnectException", "java.net.NoRouteToHostException", "java.net.UnknownHostException",
                 "org.apache.hadoop.net.ConnectTimeoutException", "java.net.SocketTimeoutException")
 
@@ -268,8 +269,8 @@ class HdfsShell:
         if result.rc != 0:
             if _MISSING in result.stderr:
                 return None
-            self.unreachable(path, result)
             self.denied("read", path, result)
+            self.unreachable(path, result)
             raise CommandFailed(
                 "Cannot read %s from HDFS (rc=%d): %s" % (path, result.rc, result.stderr.strip() or result.stdout.strip()),
                 rc=result.rc, cmd=result.argv, stdout=result.stdout, stderr=result.stderr)
@@ -293,8 +294,10 @@ class HdfsShell:
     @staticmethod
     def unreachable(path, result):
         """Raise with the client's own line when the NameNode cannot be reached."""
+        # FsShell's own result line ("ls: ...", "-ls: ..."), not the client's log lines (an HA client logs a
+        # failover to another NameNode with the same exceptions).
         lines = [line.strip() for line in (result.stderr or "").splitlines()
-                 if any(name in line for name in _UNREACHABLE) and not line.startswith("20")]
+                 if _SHELL_LINE.match(line) and any(name in line for name in _UNREACHABLE)]
         if not lines:
             return
         raise CommandFailed(

@@ -15,6 +15,7 @@ Relative paths are relative to the user's HDFS home. Existing output directories
 import argparse
 import gzip
 import posixpath
+import re
 import struct
 
 import numpy as np
@@ -65,7 +66,7 @@ def main():
     sc = SparkContext(conf=SparkConf().setAppName("mnist_data_setup"))
     jvm = sc._jvm  # pylint: disable=protected-access
     conf = sc._jsc.hadoopConfiguration()  # pylint: disable=protected-access
-    files = {posixpath.basename(path).removesuffix(".gz"): data for path, data in sc.binaryFiles(args.idx).collect()}
+    files = {re.sub(r"[.]gz$", "", posixpath.basename(path)): data for path, data in sc.binaryFiles(args.idx).collect()}
     missing = sorted(name for pair in IDX_FILES.values() for name in pair if name not in files)
     if missing:
         raise SystemExit("mnist_data_setup: %s has no %s" % (args.idx, ", ".join(missing)))

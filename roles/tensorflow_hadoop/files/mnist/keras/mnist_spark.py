@@ -26,7 +26,13 @@ def main_fun(args, ctx):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     # tensorflow_io registers hdfs:// with TensorFlow's file systems.
     import tensorflow_io  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
-    import tf_keras as keras  # pylint: disable=import-outside-toplevel
+    try:
+        import tf_keras as keras  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        # Before TensorFlow 2.16, tf.keras is Keras 2.
+        if int(tf.__version__.split(".")[1]) >= 16:
+            raise
+        keras = tf.keras
     from tensorflowonspark import TFNode  # pylint: disable=import-outside-toplevel
 
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
