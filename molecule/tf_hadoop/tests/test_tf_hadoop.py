@@ -6,6 +6,7 @@ hdfs:supergroup. The connector is the released tensorflow/ecosystem hadoop/ modu
 """
 
 import json
+import os
 import re
 import time
 
@@ -47,7 +48,7 @@ def tfrecord_job(host):
 def test_env_pairs_tensorflow_with_the_tensorflow_io_that_reads_hdfs(host):
     pip = host.run("%s/bin/python -m pip list --format=json", ENV_PREFIX)
     assert pip.rc == 0
-    names = {p["name"].lower(): p["version"] for p in json.loads(pip.stdout)}
+    names = {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(pip.stdout)}
     assert names["tensorflow-cpu"] == "2.17.1" and names["tensorflow-io"] == "0.37.1"
     assert names["pyspark"] == "3.5.7"
     # Keras 2 for MultiWorkerMirroredStrategy (the MNIST training).
@@ -235,5 +236,11 @@ def test_mnist_inference_predicts_the_test_set_above_the_threshold(host, mnist):
         "HADOOP_USER_NAME=dlstack hdfs dfs -cat /user/dlstack/mnist_predictions/part-* 2>/dev/null").splitlines()]
     assert len(pairs) == TEST_COUNT and all(pair[0] in "0123456789" for pair in pairs)
     accuracy = sum(1 for label, prediction in pairs if label == prediction) / len(pairs)
+    # Kept beside the scenario logs for the record (wall times and accuracy of this run).
+    record = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), ".cache", "molecule-logs", "tf_hadoop-mnist.json")
+    if os.path.isdir(os.path.dirname(record)):
+        with open(record, "w") as handle:
+            json.dump({"accuracy": accuracy, "count": len(pairs),
+                       "seconds": {name: run["seconds"] for name, run in mnist.items()}}, handle)
     assert accuracy == pytest.approx(result["accuracy"])
     assert accuracy >= MIN_ACCURACY, accuracy
