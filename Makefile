@@ -14,9 +14,9 @@ COLLECTION_LINK := ansible_collections/dlstack/cdh
 # and outside this git checkout (inside it, git would hide the ignored copy).
 TEST_TREE := /var/tmp/dlstack-cdh-$(shell echo $(CURDIR) | md5sum | cut -c1-8)/ansible_collections/dlstack/cdh
 # Scenarios `make test` runs, longest first, MOLECULE_JOBS at a time (see
-# scripts/molecule-run.sh); override to run a subset. tf_hadoop then spark_dl_libs fill one
-# slot, so their two Hadoop clusters do not run at once.
-MOLECULE_SCENARIOS ?= tf_hadoop caffe gpu_stack spark_dl_libs python_env cdsw_engine default
+# scripts/molecule-run.sh); override to run a subset. spark_dl_libs follows caffe in the
+# second slot, beside tf_hadoop: their clusters have names and subnets of their own.
+MOLECULE_SCENARIOS ?= tf_hadoop caffe spark_dl_libs gpu_stack python_env cdsw_engine default
 export MOLECULE_JOBS ?= 2
 
 .PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint changelog molecule reliability collection ee-context clean

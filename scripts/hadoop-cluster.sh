@@ -115,8 +115,12 @@ cmd_up() {
   name=$1 prefix=$2
   check_name "$name"; check_prefix "$prefix"
   local tag start now node ip
+  # The image is built once per machine (Maven downloads); the health time counts from after it.
   start=$(date +%s)
   tag=$(cmd_image)
+  now=$(date +%s)
+  [ $((now - start)) -lt 5 ] || log "image $tag ready after $((now - start))s"
+  start=$now
   network_up
   for node in master worker; do
     [ "$node" = master ] && ip=$prefix.2 || ip=$prefix.3
