@@ -81,12 +81,14 @@ def test_registry_serves_the_manifest_for_the_tag(scenario, image_ref):
 
 def test_dockerfile_uses_absolute_targets_and_straight_quotes(host, scenario):
     dockerfile = host.file(scenario["scenario_dir"] + "/build/context/Dockerfile").content_string
-    assert "FROM localhost/dlstack/debian:12\n" in dockerfile
+    assert "FROM localhost/dlstack/cdsw-engine-base:own-path\n" in dockerfile
     copies = [line.split() for line in dockerfile.splitlines() if line.startswith("COPY ")]
     assert [c[1:] for c in copies] == [
         ["cuda/", "/usr/local/cuda/"], ["lib/", "/usr/local/lib/"], ["ld.so.conf.d/", "/etc/ld.so.conf.d/"]]
     assert "RUN ldconfig\n" in dockerfile
     assert 'ENV LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/lib"' in dockerfile
+    # PATH extends the base image's (expanded by the builder), never replaces it.
+    assert 'ENV PATH="/usr/local/cuda/bin:${PATH}"' in dockerfile
     for curly in "\u2018\u2019\u201c\u201d":
         assert curly not in dockerfile
 
@@ -122,7 +124,8 @@ def test_image_environment(host, pulled_image):
         "podman run --rm --network none %s env" % pulled_image).splitlines() if "=" in line)
     assert env["CUDA_HOME"] == "/usr/local/cuda"
     assert env["LD_LIBRARY_PATH"] == "/usr/local/cuda/lib64:/usr/local/lib"
-    assert env["PATH"].startswith("/usr/local/cuda/bin:")
+    # The base image's own PATH (molecule.yml's engine_base_path), every entry in order, after CUDA's.
+    assert env["PATH"] == "/usr/local/cuda/bin:/opt/engine/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @pytest.fixture(scope="module")
