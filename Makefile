@@ -13,17 +13,13 @@ COLLECTION_LINK := ansible_collections/dlstack/cdh
 # ansible-test needs a real ansible_collections/<ns>/<name> directory, not a link,
 # and outside this git checkout (inside it, git would hide the ignored copy).
 TEST_TREE := /var/tmp/dlstack-cdh-$(shell echo $(CURDIR) | md5sum | cut -c1-8)/ansible_collections/dlstack/cdh
-# Scenarios `make molecule` runs, longest first, MOLECULE_JOBS at a time (see
-# scripts/molecule-run.sh); override to run a subset. tf_hadoop and spark_dl_libs can run side
-# by side: their clusters have names and subnets of their own.
+# Scenarios `make test` runs, longest first, MOLECULE_JOBS at a time (see
+# scripts/molecule-run.sh); override to run a subset. spark_dl_libs follows caffe in the
+# second slot, beside tf_hadoop: their clusters have names and subnets of their own.
 MOLECULE_SCENARIOS ?= tf_hadoop caffe spark_dl_libs gpu_stack python_env cdsw_engine default
 export MOLECULE_JOBS ?= 2
-# `make test` runs the scenarios and the reliability suite as one pool, so the suite takes
-# the first free slot instead of waiting for the last scenario; its ports and cluster differ
-# from every scenario's.
-TEST_POOL ?= tf_hadoop caffe spark_dl_libs reliability gpu_stack python_env cdsw_engine default
 
-.PHONY: help host image venv link setup demo test test-pool static-checks test-tree pip-bootstrap sanity units lint changelog molecule reliability collection ee-context clean
+.PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint changelog molecule reliability collection ee-context clean
 
 help:
 	@echo "make demo | make test   (see README.md); parts: host image venv link sanity units lint molecule"
@@ -56,18 +52,8 @@ setup: image venv link
 demo: setup
 	bash scripts/demo.sh
 
-# The static checks run one after another beside the pool: the scenarios' first minutes are
-# mostly downloads and package installs, which leave a core idle.
-test: setup
-	$(MAKE) --no-print-directory -j2 test-pool static-checks
-	$(MAKE) --no-print-directory ee-context
+test: setup sanity units lint changelog molecule reliability ee-context
 	@echo "make test: all stages passed"
-
-test-pool: venv link
-	bash scripts/molecule-run.sh $(TEST_POOL)
-
-static-checks: venv
-	@for check in sanity units lint changelog; do $(MAKE) --no-print-directory $$check || exit 1; done
 
 # A copy of the tracked (and untracked, not ignored) files, as ansible-test wants.
 # Laid anew each time: rsync --files-from never deletes a file the tree no longer has.

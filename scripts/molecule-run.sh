@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Run molecule scenarios, up to MOLECULE_JOBS at a time (default 2): most scenarios
-# wait on downloads and package installs, so two share the 2 cores well. The job
-# `reliability` is the reliability suite (tests/reliability, RELIABILITY_ARGS), run in
-# the pool like a scenario. Each job's output goes to .cache/molecule-logs/<job>.log;
-# a failed one's log tail is printed. Exits non-zero if any job failed.
-# Usage: molecule-run.sh scenario|reliability...
+# wait on downloads and package installs, so two share the 2 cores well. Each
+# scenario's output goes to .cache/molecule-logs/<scenario>.log; a failed one's log
+# tail is printed. Exits non-zero if any scenario failed.
+# Usage: molecule-run.sh scenario...
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -15,19 +14,14 @@ mkdir -p "$logs"
 run_one() {
   local scenario=$1 start rc
   start=$(date +%s)
-  echo "=== $scenario: started $(date -u +%H:%M:%S)"
-  if [ "$scenario" = reliability ]; then
-    # shellcheck disable=SC2086 # RELIABILITY_ARGS is a list of pytest arguments
-    .venv/bin/pytest -v -p no:cacheprovider tests/reliability ${RELIABILITY_ARGS:-} >"$logs/$scenario.log" 2>&1
-  else
-    .venv/bin/molecule test -s "$scenario" >"$logs/$scenario.log" 2>&1
-  fi
+  echo "=== molecule test -s $scenario: started $(date -u +%H:%M:%S)"
+  .venv/bin/molecule test -s "$scenario" >"$logs/$scenario.log" 2>&1
   rc=$?
   echo "$rc $(( $(date +%s) - start ))" >"$logs/$scenario.result"
   if [ "$rc" = 0 ]; then
-    echo "=== $scenario passed in $(( $(date +%s) - start ))s"
+    echo "=== molecule $scenario passed in $(( $(date +%s) - start ))s"
   else
-    echo "=== $scenario FAILED (rc=$rc) after $(( $(date +%s) - start ))s; last lines of $logs/$scenario.log:"
+    echo "=== molecule $scenario FAILED (rc=$rc) after $(( $(date +%s) - start ))s; last lines of $logs/$scenario.log:"
     tail -n 150 "$logs/$scenario.log" | sed "s/^/[$scenario] /"
   fi
 }
@@ -49,5 +43,5 @@ for scenario in "$@"; do
   read -r rc _seconds <"$logs/$scenario.result" || rc=1
   [ "$rc" = 0 ] || failed=$((failed + 1))
 done
-echo "molecule-run: $(( $# - failed )) passed, $failed failed"
+echo "molecule: $(( $# - failed )) passed, $failed failed"
 [ "$failed" = 0 ]
