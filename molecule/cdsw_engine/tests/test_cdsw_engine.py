@@ -81,7 +81,7 @@ def test_registry_serves_the_manifest_for_the_tag(scenario, image_ref):
 
 def test_dockerfile_uses_absolute_targets_and_straight_quotes(host, scenario):
     dockerfile = host.file(scenario["scenario_dir"] + "/build/context/Dockerfile").content_string
-    assert "FROM localhost/dlstack/cdsw-engine-base:own-path\n" in dockerfile
+    assert "FROM %s\n" % scenario["engine_base_image"] in dockerfile
     copies = [line.split() for line in dockerfile.splitlines() if line.startswith("COPY ")]
     assert [c[1:] for c in copies] == [
         ["cuda/", "/usr/local/cuda/"], ["lib/", "/usr/local/lib/"], ["ld.so.conf.d/", "/etc/ld.so.conf.d/"]]
@@ -119,13 +119,14 @@ def test_image_linker_cache_has_the_copied_libraries(host, pulled_image):
     assert conf.split() == ["/usr/local/cuda/lib64", "/usr/local/lib"]
 
 
-def test_image_environment(host, pulled_image):
+def test_image_environment(host, scenario, pulled_image):
     env = dict(line.split("=", 1) for line in host.check_output(
         "podman run --rm --network none %s env" % pulled_image).splitlines() if "=" in line)
     assert env["CUDA_HOME"] == "/usr/local/cuda"
     assert env["LD_LIBRARY_PATH"] == "/usr/local/cuda/lib64:/usr/local/lib"
     # The base image's own PATH (molecule.yml's engine_base_path), every entry in order, after CUDA's.
-    assert env["PATH"] == "/usr/local/cuda/bin:/opt/engine/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    assert scenario["engine_base_path"].startswith("/opt/engine/bin:")
+    assert env["PATH"] == "/usr/local/cuda/bin:" + scenario["engine_base_path"]
 
 
 @pytest.fixture(scope="module")
