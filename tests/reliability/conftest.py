@@ -18,6 +18,14 @@ from node_digest import DIGEST_SCRIPT
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 IMAGE = os.environ.get("DLSTACK_TEST_IMAGE", "localhost/dlstack/debian:12")
+# tests/connection_plugins/podman_pipelined.py: one `podman exec -i` per module.
+CONNECTION = "ansible_connection=podman_pipelined ansible_python_interpreter=/usr/bin/python3"
+
+
+def ansible_env(**extra):
+    """The environment every ansible command of these tests runs with."""
+    return dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+                ANSIBLE_CONNECTION_PLUGINS=str(ROOT / "tests" / "connection_plugins"), **extra)
 
 
 class Node(object):
@@ -39,8 +47,7 @@ class Node(object):
 
     def inventory(self, tmp_path, group="gpu_workers"):
         path = tmp_path / ("%s.ini" % self.name)
-        path.write_text("[%s]\n%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3\n"
-                        % (group, self.name))
+        path.write_text("[%s]\n%s %s\n" % (group, self.name, CONNECTION))
         return path
 
 
@@ -57,8 +64,7 @@ def node():
 
 def ansible_playbook(*args, env=None, timeout=1800):
     """Run the venv's ansible-playbook from the checkout; returns the CompletedProcess."""
-    full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                    ANSIBLE_FORCE_COLOR="0", PYTHONDONTWRITEBYTECODE="1")
+    full_env = ansible_env(PYTHONDONTWRITEBYTECODE="1")
     full_env.update(env or {})
     return subprocess.run([str(BIN / "ansible-playbook"), *map(str, args)], cwd=str(ROOT), env=full_env,
                           capture_output=True, text=True, timeout=timeout, check=False)

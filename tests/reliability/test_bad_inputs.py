@@ -9,12 +9,11 @@ given as extra vars.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import pytest
 
-from conftest import BIN, ROOT, ansible_playbook
+from conftest import BIN, ROOT, ansible_env, ansible_playbook
 
 MODULE_CASES = [
     ("compat-garbage-version", "dlstack.cdh.dl_stack_compat", {"cuda_version": "banana"},
@@ -110,9 +109,8 @@ def test_table_is_large_enough():
 @pytest.mark.parametrize("module,args,message", [c[1:] for c in MODULE_CASES], ids=[c[0] for c in MODULE_CASES])
 def test_module_rejects_bad_input(shared_node, inventory, module, args, message):
     before = shared_node.digest()
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     run = subprocess.run([str(BIN / "ansible"), "all", "-i", str(inventory), "-m", module, "-a", json.dumps(args)],
-                         cwd=str(ROOT), env=env, capture_output=True, text=True, check=False)
+                         cwd=str(ROOT), env=ansible_env(), capture_output=True, text=True, check=False)
     assert run.returncode != 0
     assert message in run.stdout, run.stdout[-3000:]
     assert shared_node.digest() == before

@@ -9,12 +9,11 @@ changes nothing.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import pytest
 
-from conftest import BIN, ROOT
+from conftest import BIN, CONNECTION, ROOT, ansible_env
 
 CLUSTER = "reliability"
 PREFIX = "10.89.13"
@@ -53,15 +52,13 @@ def gateway(cluster):
 @pytest.fixture(scope="module")
 def inventory(gateway, tmp_path_factory):
     path = tmp_path_factory.mktemp("hdfs") / "gateway.ini"
-    path.write_text("[gateways]\n%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3\n"
-                    % gateway)
+    path.write_text("[gateways]\n%s %s\n" % (gateway, CONNECTION))
     return path
 
 
 def hdfs_file(inventory, **args):
     """One hdfs_file run on the gateway as root; (rc, result dict)."""
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    env = ansible_env(ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
     run = subprocess.run([str(BIN / "ansible"), "all", "-i", str(inventory), "-m", "dlstack.cdh.hdfs_file",
                           "-a", json.dumps(args)], cwd=str(ROOT), env=env, capture_output=True, text=True, check=False)
     out = json.loads(run.stdout[run.stdout.index("{"):])

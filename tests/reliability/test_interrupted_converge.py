@@ -18,7 +18,7 @@ import signal
 import subprocess
 import time
 
-from conftest import BIN, ROOT, ansible_playbook
+from conftest import BIN, ROOT, ansible_env, ansible_playbook
 
 PLAYBOOK = ROOT / "tests" / "reliability" / "playbooks" / "python_env.yml"
 PYTHON = "/usr/anaconda/envs/pycaffe/bin/python"
@@ -46,8 +46,7 @@ def wait_for_unpacking(node, proc, timeout=900):
 def test_converge_killed_during_pip_install_completes_on_rerun(node, tmp_path):
     trust_host_cas(node)
     inventory = node.inventory(tmp_path)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.Popen([str(BIN / "ansible-playbook"), "-i", str(inventory), str(PLAYBOOK)], cwd=str(ROOT), env=env,
+    proc = subprocess.Popen([str(BIN / "ansible-playbook"), "-i", str(inventory), str(PLAYBOOK)], cwd=str(ROOT), env=ansible_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_for_unpacking(node, proc)

@@ -31,7 +31,7 @@ import uuid
 
 import pytest
 
-from conftest import IMAGE, ROOT, Node, ansible_playbook
+from conftest import CONNECTION, IMAGE, ROOT, Node, ansible_playbook
 
 EXAMPLE_VARS = ROOT / "playbooks" / "inventory" / "example" / "group_vars"
 FIRST_PLAY = "PLAY [Site | Validate every host's input, before any change]"
@@ -223,8 +223,7 @@ def site_inventory(site_nodes, tmp_path_factory):
         handle.write("\n" + "".join("%s: %s\n" % (k, json.dumps(v)) for k, v in GATEWAY_VARS.items()))
     (directory / "group_vars" / "cdsw_hosts.yml").write_text(
         "---\n" + "".join("%s: %s\n" % (k, json.dumps(v)) for k, v in CDSW_VARS.items()))
-    host = ("{0} ansible_host={1} ansible_connection=containers.podman.podman"
-            " ansible_python_interpreter=/usr/bin/python3 dlstack_site_become=false\n")
+    host = "{0} ansible_host={1} %s dlstack_site_become=false\n" % CONNECTION
     (directory / "hosts.ini").write_text(
         "[gpu_workers]\n" + host.format("worker", site_nodes["worker"].name)
         + "[gateways]\n" + host.format("gateway", site_nodes["gateway"].name)

@@ -64,7 +64,7 @@ CONSEQUENCES = {"CUDA toolkit version": "CUDA 11.8 is wanted; found none"}
 
 def run_compliance(hostname, report_dir, tmp_path):
     inventory = tmp_path / "inventory.ini"
-    inventory.write_text("[gpu_workers]\n%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3\n"
+    inventory.write_text("[gpu_workers]\n%s ansible_connection=podman_pipelined ansible_python_interpreter=/usr/bin/python3\n"
                          % hostname)
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", DLSTACK_COMPLIANCE_REPORT_DIR=str(report_dir))
