@@ -58,6 +58,8 @@ def _env(tmp_path):
         ANSIBLE_LOCAL_TEMP=str(tmp_path / "local"),
         ANSIBLE_REMOTE_TEMP=str(tmp_path / "remote"),
         ANSIBLE_RETRY_FILES_ENABLED="false",
+        # One process per module, as with the collection's ansible.cfg.
+        ANSIBLE_PIPELINING="1",
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
         ANSIBLE_STDOUT_CALLBACK="default",
