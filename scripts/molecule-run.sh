@@ -17,8 +17,10 @@ mkdir -p "$logs"
 # step (from its "➜ <step>: Executing" line to the next one, or the end) to $1.
 stamp_steps() {
   local line now step="" since=0 color=$'(\e\\[[0-9;]*m)*'
+  # The times of the banner lines (UTC); the function runs in its pipeline's subshell.
+  export TZ=UTC
   local started="➜ $color([a-z_]+)$color: ${color}Executing$color\$"
-  while IFS= read -r line; do
+  while IFS= read -r line || [ -n "$line" ]; do
     printf -v now '%(%s)T' -1
     if [[ $line =~ $started ]]; then
       [ -n "$step" ] && echo "$step $(( now - since ))" >>"$1"

@@ -16,12 +16,16 @@ import testinfra
 from testinfra.utils import ansible_runner
 
 PODMAN_CONNECTIONS = ("podman_pipelined", "podman", "containers.podman.podman")
+# Settings testinfra's podman backend would not honour: such hosts keep the ansible command line.
+OTHER_WAYS_IN = ("ansible_user", "ansible_become", "ansible_become_user", "ansible_podman_executable",
+                 "ansible_podman_extra_args")
 _get_ansible_host = ansible_runner.get_ansible_host
 
 
 def get_ansible_host(config, inventory, host, *args, **kwargs):
     hostvars = inventory.get("_meta", {}).get("hostvars", {}).get(host, {})
-    if hostvars.get("ansible_connection") in PODMAN_CONNECTIONS and not hostvars.get("ansible_user"):
+    if (hostvars.get("ansible_connection") in PODMAN_CONNECTIONS and not any(hostvars.get(k) for k in OTHER_WAYS_IN)
+            and not config.get("defaults", "remote_user", fallback=None)):
         return testinfra.get_host("podman://%s" % hostvars.get("ansible_host", host))
     return _get_ansible_host(config, inventory, host, *args, **kwargs)
 

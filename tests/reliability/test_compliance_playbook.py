@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 from lxml import etree
 
-from conftest import ROOT, ansible_playbook
+from conftest import CONNECTION, ROOT, ansible_playbook
 
 EXPECTATIONS = ROOT / "benchmarks" / "fleet" / "expectations.yml"
 JUNIT_SCHEMA = etree.XMLSchema(etree.parse(str(ROOT / "tests" / "reliability" / "schemas" / "junit-jenkins-xunit.xsd")))
@@ -83,8 +83,7 @@ def test_drift_fails_the_host_and_is_highlighted(node, tmp_path):
 
 def test_unreachable_host_is_an_error_case_its_suite_counts(node, tmp_path):
     inventory = node.inventory(tmp_path)
-    # The plain podman connection: its first command (the temporary directory) fails as unreachable.
-    inventory.write_text(inventory.read_text() + "dlstack-rel-gone ansible_connection=containers.podman.podman\n")
+    inventory.write_text(inventory.read_text() + "dlstack-rel-gone %s\n" % CONNECTION)
     report = tmp_path / "report"
     run = ansible_playbook("-i", inventory, "--check", "-e", "@%s" % EXPECTATIONS, ROOT / "playbooks" / "compliance.yml",
                            env={"DLSTACK_COMPLIANCE_REPORT_DIR": str(report)})

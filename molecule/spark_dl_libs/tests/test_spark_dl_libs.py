@@ -42,7 +42,7 @@ def properties(text):
 
 
 def read_bytes(host, path):
-    """A binary file's bytes (the ansible backend carries only text, so through base64)."""
+    """A binary file's bytes (command output is text, so through base64)."""
     return base64.b64decode(host.check_output("base64 -w0 %s" % path))
 
 

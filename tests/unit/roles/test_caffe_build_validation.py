@@ -48,7 +48,7 @@ def run_playbook(tmp_path, playbook, variables, check=True):
             "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            # One process per module, as with the collection's ansible.cfg.
+            # Pipelining: one process per module.
             "ANSIBLE_PIPELINING": "1",
             "ANSIBLE_STDOUT_CALLBACK": "default",
         }

@@ -58,7 +58,7 @@ def _env(tmp_path):
         ANSIBLE_LOCAL_TEMP=str(tmp_path / "local"),
         ANSIBLE_REMOTE_TEMP=str(tmp_path / "remote"),
         ANSIBLE_RETRY_FILES_ENABLED="false",
-        # One process per module, as with the collection's ansible.cfg.
+        # Pipelining: one process per module.
         ANSIBLE_PIPELINING="1",
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
