@@ -121,7 +121,7 @@ def render_group_vars(root=ROOT):
             description = option.get("description", "")
             if isinstance(description, list):
                 description = " ".join(description)
-            out += ["# " + line for line in textwrap.wrap(" ".join(markdown(description).split()), 100)]
+            out += ["# " + line for line in textwrap.wrap(" ".join(markdown(description).split()), 100, break_on_hyphens=False)]
             if "default" in option:
                 dumped = yaml.safe_dump({name: option["default"]}, default_flow_style=False, sort_keys=False).rstrip()
                 out += ["# " + line for line in dumped.splitlines()]

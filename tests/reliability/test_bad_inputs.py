@@ -80,6 +80,10 @@ ROLE_CASES = [
      "pyspark 3.5.7 does not match the cluster's Spark 3.4"),
     ("tf-hadoop-env-prefix-relative", "dlstack.cdh.tensorflow_hadoop", {"tensorflow_hadoop_executor_env_prefix": "envs/tf"},
      "expected the absolute prefix of the env to pack for the executors"),
+    ("tf-hadoop-pyspark-jars-for-another-spark-submit", "dlstack.cdh.tensorflow_hadoop",
+     {"tensorflow_hadoop_spark_libs": "pyspark", "tensorflow_hadoop_pyspark_python": "/opt/env/bin/python",
+      "tensorflow_hadoop_spark_submit_command": "spark3-submit"},
+     "expected the spark-submit beside tensorflow_hadoop_pyspark_python with tensorflow_hadoop_spark_libs=pyspark"),
 ]
 
 

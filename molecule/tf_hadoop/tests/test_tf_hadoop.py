@@ -23,6 +23,7 @@ SCRIPTS = "/opt/dlstack/tensorflow_hadoop/bin"
 NAMENODE = "hdfs://hadoop-master:8020"
 RECORDS = 200
 ENV_ARCHIVE = re.compile(r"tensorflow-[0-9a-f]{16}\.tar\.gz")
+SPARK_LIBS = re.compile(r"spark-libs-[0-9a-f]{16}\.zip")
 IDX = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 # prepare.yml's MNIST-format digits: 1500 training and 297 test images.
 TRAIN_COUNT, TEST_COUNT = 1500, 297
@@ -42,7 +43,7 @@ def tfrecord_job(host):
     assert cmd.rc == 0, cmd.stdout[-6000:]
     line = [ln for ln in cmd.stdout.splitlines() if ln.startswith("TFRECORD ")]
     assert line, cmd.stdout[-6000:]
-    return json.loads(line[-1][len("TFRECORD "):])
+    return dict(json.loads(line[-1][len("TFRECORD "):]), submit_log=cmd.stdout)
 
 
 def test_env_pairs_tensorflow_with_the_tensorflow_io_that_reads_hdfs(host):
@@ -77,7 +78,9 @@ def test_uploads_belong_to_the_hdfs_user_and_match_the_build(host):
     assert listing.rc == 0, listing.stdout
     rows = {ln.split()[-1].rsplit("/", 1)[-1]: ln.split() for ln in listing.stdout.splitlines() if ln.startswith("-")}
     archives = [name for name in rows if ENV_ARCHIVE.fullmatch(name)]
-    assert len(archives) == 1 and sorted(rows) == sorted([JAR, "tfspark.zip"] + archives), sorted(rows)
+    spark_libs = [name for name in rows if SPARK_LIBS.fullmatch(name)]
+    assert len(archives) == len(spark_libs) == 1, sorted(rows)
+    assert sorted(rows) == sorted([JAR, "tfspark.zip"] + archives + spark_libs), sorted(rows)
     for fields in rows.values():
         assert fields[0] == "-rw-r--r--" and fields[2] == "dlstack", fields
     local = host.check_output("sha256sum %s/target/%s", BUILD_DIR, JAR).split()[0]
@@ -94,6 +97,11 @@ def test_uploads_belong_to_the_hdfs_user_and_match_the_build(host):
     assert "bin/python" in names and "lib/python3.11/site-packages/tensorflow/__init__.py" in names
     assert "lib/python3.11/site-packages/tensorflow_io/__init__.py" in names
     assert not [n for n in names if n.startswith("lib/python3.11/site-packages/pyspark/")]
+    # Spark's jars for YARN containers: exactly the env's PySpark's, at the zip's root.
+    jars = host.check_output("cd %s/lib/python3.11/site-packages/pyspark/jars && ls *.jar", ENV_PREFIX).split()
+    stored_jars = host.check_output("HADOOP_USER_NAME=dlstack hdfs dfs -cat %s/%s > /tmp/spark-libs.zip "
+                                    "&& unzip -Z1 /tmp/spark-libs.zip", HDFS_DIR, spark_libs[0]).split()
+    assert len(jars) > 100 and sorted(stored_jars) == sorted(jars)
     idx = hdfs(host, "-ls", "/user/dlstack/mnist/idx").stdout
     assert sorted(ln.split()[-1].rsplit("/", 1)[-1] for ln in idx.splitlines() if ln.startswith("-")) == sorted(IDX)
 
@@ -128,16 +136,25 @@ def test_wrapper_adds_to_the_site_spark_jars(host, site_line):
     archives = re.search(r"spark\.yarn\.dist\.archives=(\S+)", probe.stdout).group(1).split(",")
     assert archives[1:] == ["hdfs:///site/x.tgz#x"], archives
     assert re.fullmatch(re.escape(URI_DIR) + r"/tensorflow-[0-9a-f]{16}\.tar\.gz#environment", archives[0]), archives
+    # Spark's own jars come from HDFS, the env's PySpark's.
+    assert re.search(r"--conf spark\.yarn\.archive=%s/spark-libs-[0-9a-f]{16}\.zip " % re.escape(URI_DIR), probe.stdout)
     # Another master (a local test): the gateway's env, no archive.
     local = host.run("cd /tmp && TFSPARK_MASTER='local[2]' SPARK_CONF_DIR=/tmp/siteconf bash /tmp/echo-submit")
     assert "--conf spark.pyspark.python=%s/bin/python " % ENV_PREFIX in local.stdout
-    assert "spark.yarn.dist.archives" not in local.stdout
+    assert "spark.yarn.dist.archives" not in local.stdout and "spark.yarn.archive" not in local.stdout
     # No spark-defaults.conf at all: our jar alone.
     bare = host.run("cd /tmp && SPARK_CONF_DIR=/nonexistent bash /tmp/echo-submit")
     assert bare.rc == 0, bare.stderr
     assert "--conf spark.jars=%s/%s " % (URI_DIR, JAR) in bare.stdout
     for name in ("tfspark-submit", "mnist-data-setup", "mnist-train", "mnist-inference"):
         assert host.run("bash -n %s/%s", SCRIPTS, name).rc == 0
+
+
+def test_yarn_job_takes_spark_jars_from_hdfs_instead_of_uploading_them(tfrecord_job):
+    log = tfrecord_job["submit_log"]
+    assert "falling back to uploading libraries" not in log, log[-6000:]
+    assert not re.search(r"Uploading resource \S*__spark_libs__", log), log[-6000:]
+    assert re.search(r"Not copying \S*/user/dlstack/jars/spark-libs-[0-9a-f]{16}\.zip", log), log[-6000:]
 
 
 def test_yarn_job_runs_as_the_job_user_on_the_worker(tfrecord_job):
