@@ -16,7 +16,7 @@ TEST_TREE := /var/tmp/dlstack-cdh-$(shell echo $(CURDIR) | md5sum | cut -c1-8)/a
 # Scenarios `make test` runs, longest first, MOLECULE_JOBS at a time (see
 # scripts/molecule-run.sh); override to run a subset. spark_dl_libs follows caffe in the
 # second slot, beside tf_hadoop: their clusters have names and subnets of their own.
-MOLECULE_SCENARIOS ?= tf_hadoop caffe spark_dl_libs gpu_stack python_env cdsw_engine default
+MOLECULE_SCENARIOS ?= tf_hadoop caffe spark_dl_libs gpu_stack python_env cdsw_engine cml_runtime default
 export MOLECULE_JOBS ?= 2
 
 .PHONY: help host image venv link setup demo test test-tree pip-bootstrap sanity units lint changelog molecule reliability collection ee-context clean

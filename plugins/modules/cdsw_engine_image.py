@@ -7,25 +7,33 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: cdsw_engine_image
-short_description: Whitelist a custom engine image in CDSW and set project environment variables
+short_description: Whitelist a custom engine image in CDSW, make a project use it, and set GPUs and environment
 version_added: "0.1.0"
 description:
-  - Adds a custom (extensible) engine image to the site-wide engine image whitelist of
-    Cloudera Data Science Workbench (CDSW), and optionally sets environment variables
-    (for example C(LD_LIBRARY_PATH) for CUDA) on one project, through the CDSW API v1
-    with a user's API key.
-  - "Endpoints used and where they are sourced (see also C(module_utils/cdsw_api.py)):
-    authentication is HTTP Basic with the API key as user name and an empty password
-    (Cloudera docs, Cloudera Data Science Workbench Jobs API, API Key Authentication);
-    C(POST /api/v1/engine-images) with C({\"engineImage\": {\"description\", \"repository\", \"tag\"}})
-    (a CDSW workshop provisioning script, function C(cdsw_api_add_engine_image));
-    C(GET) and C(PUT /api/v1/projects/<owner>/<project>/environment), where the PUT replaces
-    the whole variable set and answers 204 (fastforwardlabs/cmlbootstrap,
-    C(get_environment_variables) and C(create_environment_variable))."
-  - "Not confirmed by any source: listing the whitelist with C(GET /api/v1/engine-images).
-    The module tries it first; when CDSW answers 404 or 405 it adds the image without
-    listing and treats a 409/422 'already exists' answer as no change. In check mode
-    without a listing it reports a change it cannot rule out, and warns."
+  - Adds a custom (extensible) engine image to the site-wide engine image list of Cloudera Data
+    Science Workbench (CDSW) 1.x, and optionally sets the site's maximum GPUs per session, selects
+    the image as one project's engine and sets that project's environment variables (for example
+    C(LD_LIBRARY_PATH) for CUDA), through the CDSW API v1 as a site administrator.
+  - Reads everything first and writes after, so a wrong login, a project that does not exist or a
+    listing CDSW cannot give fails before anything changes.
+  - "Cloudera documents only the Jobs API of v1; the endpoints used here are the ones CDSW's web UI
+    calls, and each has a public source (see also C(module_utils/cdsw_api.py)):
+    C(POST /api/v1/authenticate) with C({\"login\", \"password\"}), whose C(auth_token) is sent as
+    C(Authorization: Bearer) (asdaraujo/edge2ai-workshop C(cdsw_setup.py), and a CDSW workshop
+    provisioning script's C(cdsw_api_login));
+    C(GET /api/v1/engine-images) (a JSON array) and C(POST /api/v1/engine-images) with
+    C({\"engineImage\": {\"description\", \"repository\", \"tag\"}}) (edge2ai C(cdsw_get_engine_image),
+    C(cdsw_create_engine_image));
+    C(GET)/C(PATCH /api/v1/projects/<owner>/<project>/engine-images) with C({\"engineImageId\": <id>})
+    (edge2ai C(cdsw_get_project_engine_image), fastforwardlabs/cmlbootstrap C(get_default_engine));
+    C(GET)/C(PATCH /api/v1/site/config) (edge2ai C(cdsw_get_site_config), C(cdsw_patch_site_config));
+    C(GET)/C(PUT /api/v1/projects/<owner>/<project>/environment), where the PUT replaces the whole
+    set and answers 204 (cmlbootstrap C(get_environment_variables), C(create_environment_variable))."
+  - "An inference, not a published example: O(max_gpus_per_session) is written as the site
+    setting C(max_gpu_per_engine), which CML's published helper scripts read to tell whether GPUs
+    are enabled, with the same PATCH that edge2ai uses for other site settings."
+  - Not managed, because no public source shows the endpoint - the site's host mounts (Admin >
+    Engines > Mounts); configure them in the web UI.
   - Idempotent; supports check mode and diff.
 author:
   - dlstack.cdh maintainers (@dlstack-cdh)
@@ -35,9 +43,14 @@ options:
       - Base web address of CDSW, for example C(https://cdsw.example.com). The module appends C(/api/v1/...).
     type: str
     required: true
-  api_key:
+  username:
     description:
-      - API key of a CDSW site administrator (Settings > API Key). Adding to the engine whitelist needs site admin rights.
+      - Login of a CDSW site administrator (adding engine images and changing site settings need one).
+    type: str
+    required: true
+  password:
+    description:
+      - Password of O(username), sent once to C(POST /api/v1/authenticate).
     type: str
     required: true
   repository:
@@ -56,14 +69,24 @@ options:
       - Text shown for the image in the CDSW engine list.
     type: str
     default: ""
+  max_gpus_per_session:
+    description:
+      - The site's maximum number of GPUs one session or job may ask for (Admin > Engines,
+        "Maximum GPUs per Session/Job"); C(0) disables GPUs. Left as it is when not given.
+    type: int
   project_owner:
     description:
-      - User or team that owns the project whose environment is set.
+      - User or team that owns the project that uses the image.
     type: str
   project:
     description:
-      - Project name (slug) whose environment variables are set.
+      - Project name (slug) that uses the image and gets O(environment).
     type: str
+  select_engine:
+    description:
+      - Make the image the project's engine.
+    type: bool
+    default: true
   environment:
     description:
       - Variables to set on the project. Variables not listed are kept as they are.
@@ -89,47 +112,61 @@ attributes:
     support: full
 notes:
   - CDSW still has to be able to pull the image from its registry; this module only registers it.
+  - CDSW's successor, Cloudera Machine Learning, uses ML Runtimes instead of engine images.
 seealso:
-  - name: Cloudera Data Science Workbench Jobs API (API key authentication)
-    description: How CDSW authenticates API keys.
-    link: https://docs.cloudera.com/documentation/data-science-workbench/1-6-x/topics/cdsw_rest_apis.html
+  - name: Cloudera Data Science Workbench Jobs API
+    description: The only part of API v1 that Cloudera documents (API-key Basic authentication).
+    link: https://docs.cloudera.com/documentation/data-science-workbench/1-8-x/topics/cdsw_rest_apis.html
   - name: Managing engine images
-    description: Site administrators whitelist custom engine images.
+    description: Site administrators add custom engine images; projects select one.
     link: https://docs.cloudera.com/cdsw/1.10.5/engine-configuration/topics/cdsw-managing-engine-images.html
 """
 
 EXAMPLES = r"""
-- name: Whitelist the GPU engine and point the project at CUDA
+- name: Whitelist the GPU engine, allow one GPU per session and point the project at CUDA
   dlstack.cdh.cdsw_engine_image:
     api_url: https://cdsw.example.com
-    api_key: "{{ vault_cdsw_api_key }}"
+    username: admin
+    password: "{{ vault_cdsw_admin_password }}"
     repository: registry.example.com:5000/dlstack/cdsw-engine-gpu
     tag: 3f2a9c0d1e4b5a67
     description: CDSW engine with CUDA, cuDNN and Caffe
+    max_gpus_per_session: 1
     project_owner: analytics
     project: deep-learning
     environment:
       LD_LIBRARY_PATH: /usr/local/cuda/lib64:/usr/local/lib
       CUDA_HOME: /usr/local/cuda
-  no_log: true
 """
 
 RETURN = r"""
 engine_image:
-  description: The whitelisted image as CDSW lists it (or as sent, when the listing is unavailable).
+  description: The whitelisted image as CDSW lists it (as it would be sent, in check mode before it exists).
   returned: always
   type: dict
   sample: {"id": 7, "repository": "registry.example.com:5000/dlstack/cdsw-engine-gpu", "tag": "3f2a9c0d1e4b5a67"}
 engine_image_added:
-  description: Whether this run added the image to the whitelist (or would, in check mode).
+  description: Whether this run added the image to the site's list (or would, in check mode).
   returned: always
   type: bool
-listing_supported:
-  description: Whether CDSW answered C(GET /api/v1/engine-images) with a list.
+max_gpus_per_session:
+  description: The site's maximum GPUs per session before and after the run.
+  returned: when max_gpus_per_session is given
+  type: dict
+  sample: {"before": 0, "after": 1}
+project_engine_image_id:
+  description: The id of the project's engine image after the run (null in check mode before the image exists).
+  returned: when project_owner and project are given and select_engine is true
+  type: int
+project_engine_selected:
+  description: Whether this run made the image the project's engine (or would, in check mode).
   returned: always
   type: bool
 environment:
-  description: The project's environment variables after the run (or as they would be, in check mode).
+  description:
+    - The managed variables (the keys of O(environment)) as the project has them after the run (or
+      would, in check mode). The project's other variables are kept and not returned, since they
+      may hold credentials.
   returned: when project_owner and project are given
   type: dict
   sample: {"LD_LIBRARY_PATH": "/usr/local/cuda/lib64:/usr/local/lib"}
@@ -144,94 +181,183 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dlstack.cdh.plugins.module_utils.cdsw_api import (
     ENGINE_IMAGES_PATH,
+    SITE_CONFIG_PATH,
     CdswApiError,
     CdswClient,
-    project_environment_path,
+    project_path,
 )
-
-# Statuses with which CDSW refuses a duplicate whitelist entry.
-_DUPLICATE_STATUSES = (409, 422)
-
-
-def _image_list(data):
-    """The listing as a list of dicts, whatever envelope CDSW puts around it."""
-    if isinstance(data, dict):
-        for key in ("engineImages", "engine_images", "images", "data"):
-            if isinstance(data.get(key), list):
-                return data[key]
-        return []
-    return data if isinstance(data, list) else []
+from ansible_collections.dlstack.cdh.plugins.module_utils.errors import InvalidInput, failure_boundary
 
 
 def _find_image(images, repository, tag):
     for image in images:
-        if not isinstance(image, dict):
-            continue
-        if str(image.get("repository", "")).strip() == repository and str(image.get("tag", "")).strip() == tag:
+        if isinstance(image, dict) and (str(image.get("repository", "")).strip(),
+                                        str(image.get("tag", "")).strip()) == (repository, tag):
             return image
     return None
 
 
-def ensure_engine_image(module, client, repository, tag, description):
-    """Return (added, image, listing_supported)."""
-    wanted = {"repository": repository, "tag": tag, "description": description}
-    listing_supported = True
+def _as_int(value):
+    """CDSW's setting as a number when it is one (it may come back as a string)."""
+    if isinstance(value, bool):
+        return value
     try:
-        dummy, data = client.request("GET", ENGINE_IMAGES_PATH)
-    except CdswApiError as exc:
-        if exc.status not in (404, 405):
-            raise
-        listing_supported = False
-        data = None
-    if listing_supported:
-        existing = _find_image(_image_list(data), repository, tag)
-        if existing is not None:
-            return False, existing, True
-        if module.check_mode:
-            return True, wanted, True
-    elif module.check_mode:
-        module.warn("CDSW does not list engine images at GET %s; check mode cannot tell whether %s:%s "
-                    "is already whitelisted and reports a change." % (ENGINE_IMAGES_PATH, repository, tag))
-        return True, wanted, False
-
-    try:
-        dummy, created = client.request("POST", ENGINE_IMAGES_PATH, {"engineImage": wanted}, ok=(200, 201))
-    except CdswApiError as exc:
-        if exc.status in _DUPLICATE_STATUSES and "exist" in (exc.body or "").lower():
-            return False, wanted, listing_supported
-        raise
-    if isinstance(created, dict):
-        created = created.get("engineImage", created)
-    return True, created if isinstance(created, dict) and created else wanted, listing_supported
+        return int(value)
+    except (TypeError, ValueError):
+        return value
 
 
-def ensure_environment(module, client, owner, project, wanted):
-    """Return (changed_keys, before, after)."""
-    path = project_environment_path(owner, project)
-    dummy, current = client.request("GET", path)
-    if current is None:
-        current = {}
-    if not isinstance(current, dict):
-        module.fail_json(msg="CDSW answered GET %s with %r, not an object of variables" % (path, current))
-    after = dict(current)
-    after.update(wanted)
-    changed_keys = sorted(k for k in wanted if current.get(k) != wanted[k])
-    if changed_keys and not module.check_mode:
-        # The PUT replaces the whole set, so the merged dict keeps the variables not managed here.
-        client.request("PUT", path, after, ok=(200, 204))
-    return changed_keys, current, after
+def _read_object(client, path, what):
+    dummy, data = client.request("GET", path)
+    if not isinstance(data, dict):
+        raise CdswApiError("CDSW answered GET %s%s with %r, not %s" % (client.base_url, path, data, what),
+                           url=client.base_url + path, method="GET")
+    return data
+
+
+class Plan:
+    """What the reads found and the writes that follow from them."""
+
+    def __init__(self, params):
+        self.params = params
+        self.image = None
+        self.add_image = False
+        self.site_gpus = None
+        self.project_image_id = None
+        self.environment_before = None
+        self.environment_after = None
+        self.environment_changed = []
+
+
+def read_state(client, params):
+    plan = Plan(params)
+    wanted = {"repository": params["repository"], "tag": params["tag"], "description": params["description"]}
+    dummy, images = client.request("GET", ENGINE_IMAGES_PATH)
+    if not isinstance(images, list):
+        raise CdswApiError("CDSW answered GET %s%s with %r, not a list of engine images"
+                           % (client.base_url, ENGINE_IMAGES_PATH, images), url=client.base_url + ENGINE_IMAGES_PATH)
+    plan.image = _find_image(images, params["repository"], params["tag"])
+    if plan.image is None:
+        plan.image, plan.add_image = wanted, True
+    if params["max_gpus_per_session"] is not None:
+        config = _read_object(client, SITE_CONFIG_PATH, "an object of site settings")
+        plan.site_gpus = _as_int(config.get("max_gpu_per_engine"))
+    if params["project"]:
+        owner, project = params["project_owner"], params["project"]
+        if params["select_engine"]:
+            current = _read_object(client, project_path(owner, project, "engine-images"), "an engine image")
+            plan.project_image_id = current.get("id")
+        environment = _read_object(client, project_path(owner, project, "environment"), "an object of variables")
+        plan.environment_before = environment
+        plan.environment_after = dict(environment, **params["environment"])
+        plan.environment_changed = sorted(k for k, v in params["environment"].items() if environment.get(k) != v)
+    return plan
+
+
+def apply(module, client, plan, result):
+    """The writes the reads called for; each one sets ``changed`` as soon as it is made, so a
+    failure after it still reports the change."""
+    params = plan.params
+    if plan.add_image and not module.check_mode:
+        dummy, created = client.request("POST", ENGINE_IMAGES_PATH, {"engineImage": plan.image}, ok=(200, 201))
+        result.update(changed=True, engine_image_added=True)
+        if not isinstance(created, dict) or created.get("id") is None:
+            raise CdswApiError("CDSW answered POST %s%s without the new image's id (%r)"
+                               % (client.base_url, ENGINE_IMAGES_PATH, created), url=client.base_url + ENGINE_IMAGES_PATH)
+        plan.image = created
+    result.update(engine_image=plan.image, engine_image_added=plan.add_image)
+
+    if params["max_gpus_per_session"] is not None:
+        wanted = params["max_gpus_per_session"]
+        if plan.site_gpus != wanted and not module.check_mode:
+            dummy, config = client.request("PATCH", SITE_CONFIG_PATH, {"max_gpu_per_engine": wanted})
+            result["changed"] = True
+            if isinstance(config, dict) and "max_gpu_per_engine" in config and \
+                    _as_int(config["max_gpu_per_engine"]) != wanted:
+                raise CdswApiError("CDSW kept max_gpu_per_engine at %r after PATCH %s%s {\"max_gpu_per_engine\": %d}"
+                                   % (config["max_gpu_per_engine"], client.base_url, SITE_CONFIG_PATH, wanted),
+                                   url=client.base_url + SITE_CONFIG_PATH, method="PATCH")
+        result["max_gpus_per_session"] = dict(before=plan.site_gpus, after=wanted)
+
+    result["project_engine_selected"] = False
+    if params["project"] and params["select_engine"]:
+        image_id = plan.image.get("id")
+        if plan.add_image or plan.project_image_id != image_id:
+            result["project_engine_selected"] = True
+            if not module.check_mode:
+                client.request("PATCH", project_path(params["project_owner"], params["project"], "engine-images"),
+                               {"engineImageId": image_id})
+                result["changed"] = True
+        result["project_engine_image_id"] = image_id
+
+    if params["project"]:
+        if plan.environment_changed and not module.check_mode:
+            # The PUT replaces the whole set, so the merged dict keeps the variables not managed here.
+            client.request("PUT", project_path(params["project_owner"], params["project"], "environment"),
+                           plan.environment_after, ok=(200, 204))
+            result["changed"] = True
+        # Only the variables managed here: a project's others may hold credentials.
+        result.update(environment=_managed(plan.environment_after, params),
+                      environment_changed=plan.environment_changed)
+
+
+def diff_of(plan, result):
+    params = plan.params
+    reference = "%s:%s" % (params["repository"], params["tag"])
+    before = {"engine_image": "absent" if plan.add_image else reference}
+    after = {"engine_image": reference}
+    if "max_gpus_per_session" in result:
+        before["max_gpus_per_session"] = plan.site_gpus
+        after["max_gpus_per_session"] = params["max_gpus_per_session"]
+    if "project_engine_image_id" in result:
+        before["project_engine_image_id"] = plan.project_image_id
+        after["project_engine_image_id"] = result["project_engine_image_id"]
+    if params["project"]:
+        before["environment"] = _managed(plan.environment_before, params)
+        after["environment"] = _managed(plan.environment_after, params)
+    return dict(before=before, after=after)
+
+
+def _managed(environment, params):
+    return dict((k, environment[k]) for k in params["environment"] if k in environment)
+
+
+def checked_params(module):
+    params = dict(module.params)
+    params["repository"] = params["repository"].strip()
+    params["tag"] = params["tag"].strip()
+    if not params["repository"] or not params["tag"]:
+        raise InvalidInput("repository and tag must not be empty")
+    if ":" in params["tag"] or "/" in params["tag"]:
+        raise InvalidInput("tag %r looks like an image reference; give the repository and the bare tag" % params["tag"])
+    if params["environment"] and not params["project"]:
+        raise InvalidInput("environment needs project_owner and project: CDSW sets variables per project")
+    if params["timeout"] <= 0:
+        raise InvalidInput("timeout must be a positive number of seconds")
+    if params["max_gpus_per_session"] is not None and params["max_gpus_per_session"] < 0:
+        raise InvalidInput("max_gpus_per_session must be 0 (no GPUs) or more, not %s" % params["max_gpus_per_session"])
+    environment = {}
+    for key, value in params["environment"].items():
+        if value is None:
+            raise InvalidInput("environment variable %s has no value" % key)
+        environment[str(key)] = value if isinstance(value, str) else str(value)
+    params["environment"] = environment
+    return params
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             api_url=dict(type="str", required=True),
-            api_key=dict(type="str", required=True, no_log=True),
+            username=dict(type="str", required=True),
+            password=dict(type="str", required=True, no_log=True),
             repository=dict(type="str", required=True),
             tag=dict(type="str", required=True),
             description=dict(type="str", default=""),
+            max_gpus_per_session=dict(type="int"),
             project_owner=dict(type="str"),
             project=dict(type="str"),
+            select_engine=dict(type="bool", default=True),
             environment=dict(type="dict", default={}),
             timeout=dict(type="int", default=30),
             validate_certs=dict(type="bool", default=True),
@@ -239,51 +365,18 @@ def main():
         required_together=[("project_owner", "project")],
         supports_check_mode=True,
     )
-    params = module.params
-    repository = params["repository"].strip()
-    tag = params["tag"].strip()
-    if not repository or not tag:
-        module.fail_json(msg="repository and tag must not be empty")
-    if ":" in tag or "/" in tag:
-        module.fail_json(msg="tag %r looks like an image reference; give the repository and the bare tag" % tag)
-    if params["environment"] and not params["project"]:
-        module.fail_json(msg="environment needs project_owner and project: CDSW sets variables per project")
-    if params["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds")
-    environment = {}
-    for key, value in params["environment"].items():
-        if value is None:
-            module.fail_json(msg="environment variable %s has no value" % key)
-        environment[str(key)] = value if isinstance(value, str) else str(value)
-
-    try:
-        client = CdswClient(module, params["api_url"], params["api_key"],
-                            timeout=params["timeout"], validate_certs=params["validate_certs"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-
-    result = dict(changed=False, environment_changed=[])
-    diff_before = {}
-    diff_after = {}
-    try:
-        added, image, listing_supported = ensure_engine_image(
-            module, client, repository, tag, params["description"])
-        result.update(engine_image=image, engine_image_added=added, listing_supported=listing_supported)
-        reference = "%s:%s" % (repository, tag)
-        diff_before["engine_image"] = "absent" if added else reference
-        diff_after["engine_image"] = reference
-        if params["project"]:
-            changed_keys, before, after = ensure_environment(
-                module, client, params["project_owner"], params["project"], environment)
-            result.update(environment=after, environment_changed=changed_keys)
-            diff_before["environment"] = before
-            diff_after["environment"] = after
-    except CdswApiError as exc:
-        module.fail_json(msg=exc.msg, status=exc.status, url=exc.url)
-
-    result["changed"] = bool(result["engine_image_added"] or result["environment_changed"])
-    if module._diff:
-        result["diff"] = dict(before=diff_before, after=diff_after)
+    result = dict(changed=False, engine_image_added=False, project_engine_selected=False, environment_changed=[])
+    with failure_boundary(module, result):
+        params = checked_params(module)
+        client = CdswClient(module, params["api_url"], params["username"], params["password"],
+                            timeout=params["timeout"])
+        plan = read_state(client, params)
+        apply(module, client, plan, result)
+        if module._diff:
+            result["diff"] = diff_of(plan, result)
+    gpus = result.get("max_gpus_per_session") or {}
+    result["changed"] = bool(result["changed"] or result["engine_image_added"] or result["project_engine_selected"]
+                             or result["environment_changed"] or gpus.get("before") != gpus.get("after"))
     module.exit_json(**result)
 
 

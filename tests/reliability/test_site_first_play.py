@@ -165,6 +165,10 @@ CASES = [
      'cdsw_engine: cdsw_engine_image_name = "Dlstack/Engine" (a string): expected a lower-case repository path'),
     ("cdsw-unknown-builder", {"cdsw_engine_builder": "buildah"}, "cdsw",
      'cdsw_engine: cdsw_engine_builder = "buildah" (a string): expected one of podman, docker'),
+    ("cml-base-without-registry", {"cdsw_engine_platform": "cml", "cdsw_engine_base_image": "ubuntu:20.04",
+                                   "cdsw_engine_cml_register": False}, "cdsw",
+     'cdsw_engine: cdsw_engine_base_image = "ubuntu:20.04" (a string): expected a CML runtime base as'
+     ' <registry>/<name>[:<tag>]'),
 ]
 
 GATEWAY_PREPARE = """

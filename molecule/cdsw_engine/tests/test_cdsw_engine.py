@@ -1,7 +1,8 @@
 """Verify the cdsw_engine role against the real registry and the CDSW API test double.
 
-The registry is Debian's docker-registry (distribution 2.8) with htpasswd auth; the
-image is pulled back from it and run. CDSW cannot run here, so the CDSW side is
+The registry is Debian's docker-registry (distribution 2.8), once with htpasswd auth and
+once in token mode beside molecule/cdsw_engine/files/token_issuer.py; the image is pulled
+back from the first and run. CDSW cannot run here, so the CDSW side is
 checked through the request log of molecule/cdsw_engine/files/fake_cdsw.py.
 """
 
@@ -9,6 +10,8 @@ import base64
 import hashlib
 import json
 import os
+import re
+import urllib.parse
 import urllib.error
 import urllib.request
 
@@ -46,6 +49,27 @@ def _registry_get(scenario, path, method="GET", auth=True):
         return exc.code, exc.headers, exc.read()
 
 
+def _token_registry_get(scenario, path):
+    """A GET as the token spec describes it: challenge, token from the realm, Bearer retry."""
+    url = "http://127.0.0.1:%s%s" % (scenario["token_registry_port"], path)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": MANIFEST_TYPES}), timeout=10)
+    assert refused.value.code == 401
+    challenge = refused.value.headers["WWW-Authenticate"]
+    assert challenge.startswith("Bearer "), challenge
+    params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+    assert params["realm"] == "http://127.0.0.1:%s/token" % scenario["token_issuer_port"]
+    assert params["service"] == scenario["token_service"]
+    token_url = params["realm"] + "?" + urllib.parse.urlencode({"service": params["service"], "scope": params["scope"]})
+    basic = base64.b64encode(("%s:%s" % (scenario["registry_user"], scenario["registry_password"])).encode())
+    with urllib.request.urlopen(urllib.request.Request(
+            token_url, headers={"Authorization": "Basic " + basic.decode()}), timeout=10) as response:
+        token = json.loads(response.read())["token"]
+    request = urllib.request.Request(url, headers={"Accept": MANIFEST_TYPES, "Authorization": "Bearer " + token})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.headers, response.read()
+
+
 def _context_hash(context):
     """The role's definition: sha256 of the sorted '<path> <sha256>' lines of the context."""
     lines = []
@@ -77,6 +101,41 @@ def test_registry_serves_the_manifest_for_the_tag(scenario, image_ref):
     status, _headers, body = _registry_get(scenario, "/v2/dlstack/cdsw-engine-gpu/tags/list")
     assert json.loads(body)["tags"] == [tag]
     assert _registry_get(scenario, "/v2/dlstack/cdsw-engine-gpu/tags/list", auth=False)[0] == 401
+
+
+def test_token_mode_registry_serves_the_same_content_hash_tag(host, scenario, image_ref):
+    token_ref = host.file(scenario["scenario_dir"] + "/image-ref-token").content_string.strip()
+    repository, tag = token_ref.rsplit(":", 1)
+    assert repository == "127.0.0.1:%s/dlstack/cdsw-engine-gpu" % scenario["token_registry_port"]
+    assert tag == image_ref.rsplit(":", 1)[1]  # the tag is the content's, not the registry's
+    status, headers, body = _token_registry_get(scenario, "/v2/dlstack/cdsw-engine-gpu/manifests/" + tag)
+    assert status == 200 and headers["Docker-Content-Digest"].startswith("sha256:")
+    assert json.loads(body)["schemaVersion"] == 2
+    status, _headers, body = _token_registry_get(scenario, "/v2/dlstack/cdsw-engine-gpu/tags/list")
+    assert json.loads(body)["tags"] == [tag]
+
+
+@pytest.fixture(scope="module")
+def token_requests(host, scenario):
+    log = host.file(scenario["scenario_dir"] + "/log/token-requests.jsonl").content_string
+    return [json.loads(line) for line in log.splitlines()]
+
+
+def test_role_and_push_took_tokens_for_exactly_their_scopes(token_requests, scenario):
+    name = "dlstack/cdsw-engine-gpu"
+    granted = [(r["scope"], r["access"]) for r in token_requests
+               if r["status"] == 200 and r.get("account") == scenario["registry_user"]]
+    # The role's probe asks for pull; podman's push for pull and push.
+    assert (["repository:%s:pull" % name], [{"type": "repository", "name": name, "actions": ["pull"]}]) in granted
+    push_actions = [a["actions"] for scopes, access in granted for a in access
+                    if a["name"] == name and "push" in a["actions"]]
+    assert push_actions and all(set(actions) == {"pull", "push"} for actions in push_actions)
+    # The refused repository (bad-input case) got a token granting nothing, and the role failed on it.
+    refused = [access for scopes, access in granted if scopes == ["repository:other-team/engine:pull"]]
+    assert refused and all(access == [{"type": "repository", "name": "other-team/engine", "actions": []}]
+                           for access in refused)
+    # The wrong password (bad-input case) was refused by the issuer itself.
+    assert any(r["status"] == 401 for r in token_requests)
 
 
 def test_dockerfile_uses_absolute_targets_and_straight_quotes(host, scenario):
@@ -135,21 +194,47 @@ def cdsw_calls(host, scenario):
     return [json.loads(line) for line in log.splitlines()]
 
 
+def _writes(cdsw_calls):
+    return [c for c in cdsw_calls if c["method"] in ("POST", "PUT", "PATCH") and c["path"] != "/api/v1/authenticate"]
+
+
 def test_cdsw_whitelisted_the_image_once(cdsw_calls, image_ref):
     repository, tag = image_ref.rsplit(":", 1)
-    posts = [c for c in cdsw_calls if c["method"] == "POST"]
-    assert len(posts) == 1, posts  # check mode and the idempotence run did not POST
-    assert posts[0]["path"] == "/api/v1/engine-images"
-    assert posts[0]["status"] == 201
+    posts = [c for c in _writes(cdsw_calls) if c["path"] == "/api/v1/engine-images"]
+    assert len(posts) == 1, posts  # check mode, the pre-build check and the idempotence run did not POST
+    assert posts[0]["method"] == "POST" and posts[0]["status"] == 200
     image = posts[0]["body"]["engineImage"]
     assert (image["repository"], image["tag"]) == (repository, tag)
-    # check, converge and idempotence each listed the whitelist first
-    assert len([c for c in cdsw_calls if c["method"] == "GET" and c["path"] == "/api/v1/engine-images"]) == 3
+
+
+def test_cdsw_calls_used_the_session_token_of_one_login(cdsw_calls, scenario):
+    logins = [c for c in cdsw_calls if c["path"] == "/api/v1/authenticate"]
+    assert logins and all(c["method"] == "POST" for c in logins)
+    # The double logs the login name only, never the password.
+    assert {c["body"]["login"] for c in logins} == {scenario["fake_cdsw_login"]}
+    assert all(set(c["body"]) == {"login"} for c in logins)
+    others = [c for c in cdsw_calls if c["path"] != "/api/v1/authenticate" and c["status"] != 401]
+    assert others and all(c["authorization"] == "Bearer" for c in others)
+
+
+def test_cdsw_site_allows_one_gpu_per_session(cdsw_calls):
+    patches = [c for c in _writes(cdsw_calls) if c["path"] == "/api/v1/site/config"]
+    assert [(p["method"], p["body"], p["status"]) for p in patches] == [("PATCH", {"max_gpu_per_engine": 1}, 200)]
+
+
+def test_cdsw_project_uses_the_new_engine_image(cdsw_calls, scenario):
+    path = "/api/v1/projects/%s/%s/engine-images" % (scenario["fake_cdsw_owner"], scenario["fake_cdsw_project"])
+    created = [c for c in _writes(cdsw_calls) if c["path"] == "/api/v1/engine-images"][0]["answer"]
+    patches = [c for c in _writes(cdsw_calls) if c["path"] == path]
+    assert len(patches) == 1 and patches[0]["status"] == 200
+    # The id CDSW gave the new image (the double's built-in engine is 1).
+    assert created["id"] != 1 and patches[0]["body"] == {"engineImageId": created["id"]}
+    assert patches[0]["answer"]["repository"] == created["repository"]
 
 
 def test_cdsw_project_environment_set_once_and_merged(cdsw_calls, scenario):
     path = "/api/v1/projects/%s/%s/environment" % (scenario["fake_cdsw_owner"], scenario["fake_cdsw_project"])
-    puts = [c for c in cdsw_calls if c["method"] == "PUT"]
+    puts = [c for c in _writes(cdsw_calls) if c["method"] == "PUT"]
     assert [p["path"] for p in puts] == [path]
     assert puts[0]["status"] == 204
     assert puts[0]["body"] == {
@@ -159,6 +244,9 @@ def test_cdsw_project_environment_set_once_and_merged(cdsw_calls, scenario):
     }
 
 
-def test_cdsw_client_called_only_documented_endpoints(cdsw_calls):
-    assert cdsw_calls
-    assert all(c["status"] in (200, 201, 204) for c in cdsw_calls), cdsw_calls
+def test_cdsw_refusals_came_only_from_the_bad_input_cases(cdsw_calls, scenario):
+    refused = [(c["method"], c["path"], c["status"]) for c in cdsw_calls if c["status"] >= 400]
+    bad_project = "/api/v1/projects/%s/no-such-project/engine-images" % scenario["fake_cdsw_owner"]
+    # The wrong password and the missing project, in check, converge and idempotence; nothing else.
+    assert sorted(set(refused)) == [("GET", bad_project, 404), ("POST", "/api/v1/authenticate", 401)]
+    assert all(c["status"] in (200, 204) for c in cdsw_calls if c["status"] < 400)
