@@ -24,8 +24,9 @@ fi
 
 needed=()
 # libnvidia-ml1 (non-free) lets the unit tests load the real NVML library too; maven and the JDK
-# resolve the test Hadoop cluster's jars (scripts/hadoop-cluster.sh).
-for pkg in podman runc debootstrap uidmap slirp4netns fuse-overlayfs rsync make git shellcheck libnvidia-ml1 maven default-jdk-headless; do
+# resolve the test Hadoop cluster's jars (scripts/hadoop-cluster.sh); chromium is the browser the
+# HTML compliance report is tested in (tests/reliability/test_compliance_report_browser.py).
+for pkg in podman runc debootstrap uidmap slirp4netns fuse-overlayfs rsync make git shellcheck libnvidia-ml1 maven default-jdk-headless chromium fonts-dejavu-core; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || needed+=("$pkg")
 done
 if [ ${#needed[@]} -gt 0 ]; then

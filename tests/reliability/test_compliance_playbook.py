@@ -59,7 +59,8 @@ def test_compliant_node_passes_in_check_mode_and_changes_nothing(node, tmp_path)
     assert suite.get("hostname") == node.name and TIMESTAMP.match(suite.get("timestamp")), suite.attrib
     assert 0 < float(suite.get("time")) < 60
     html = (report / "compliance.html").read_text()
-    assert "1 host(s), <span class=\"\">0 not compliant</span>" in html
+    assert "<title>dlstack.cdh compliance: 0 of 1 host(s) not compliant</title>" in html
+    assert 'data-host="%s" data-status="compliant"' % node.name in html
 
 
 def test_drift_fails_the_host_and_is_highlighted(node, tmp_path):
@@ -78,7 +79,9 @@ def test_drift_fails_the_host_and_is_highlighted(node, tmp_path):
     failures = [f.get("message") for f in junit.iter("failure")]
     assert sorted(failures) == reasons
     html = (report / "compliance.html").read_text()
-    assert html.count('class="drift"') == 3  # the host's result cell and its two failed checks
+    assert 'data-host="%s" data-status="drift" data-failed="2"' % node.name in html
+    assert html.count('<tr class="drift">') == 2  # the drill-down's two failed checks, with their reasons
+    assert all(reason.replace('"', "&#34;") in html or reason in html for reason in reasons)
 
 
 def test_unreachable_host_is_an_error_case_its_suite_counts(node, tmp_path):
