@@ -3,7 +3,8 @@ hdfs:supergroup, /user/dlstack by dlstack.
 
 root without rights is refused with a message naming the user and the path, and nothing is left in HDFS
 (no file, no <name>._COPYING_); the configured HDFS user succeeds and owns what it wrote; a second run
-changes nothing.
+changes nothing. The compliance playbook publishes its three reports to a report host's directory and,
+through hdfs_file, to HDFS as the HDFS user.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, CONNECTION, ROOT, ansible_env
+from conftest import BIN, CONNECTION, ROOT, ansible_env, ansible_playbook
 
 CLUSTER = "reliability"
 PREFIX = "10.89.13"
@@ -114,3 +115,27 @@ def test_unreachable_namenode_is_named_and_nothing_changes(inventory, path, clie
     assert result["msg"].startswith("Cannot reach the NameNode for %s: " % path), result["msg"]
     assert any(line in result["msg"] for line in client_lines) and "fs.defaultFS" in result["msg"]
     assert result.get("actions", []) == []
+
+
+def test_compliance_reports_are_published_to_a_report_host_and_to_hdfs(inventory, gateway, tmp_path):
+    report = tmp_path / "report"
+    settings = {"dlstack_compliance_publish_host": gateway, "dlstack_compliance_publish_dir": "/srv/reports",
+                "dlstack_compliance_publish_hdfs_host": gateway,
+                "dlstack_compliance_publish_hdfs_dir": "/user/dlstack/compliance",
+                "dlstack_compliance_publish_hdfs_user": "dlstack"}
+    run = ansible_playbook("-i", inventory, "--check", "-e", "@%s" % (ROOT / "benchmarks" / "fleet" / "expectations.yml"),
+                           "-e", json.dumps(settings), ROOT / "playbooks" / "compliance.yml",
+                           env={"DLSTACK_COMPLIANCE_REPORT_DIR": str(report)})
+    # Whether the gateway itself drifts does not matter here: the reports are published before
+    # the drifted hosts fail.
+    assert "TASK [Compliance | Put the reports in HDFS]" in run.stdout, run.stdout[-3000:]
+    run_id = json.loads((report / "compliance.json").read_text())["run"]["run_id"]
+    for name in ("compliance.json", "compliance.junit.xml", "compliance.html"):
+        local = (report / name).read_text()
+        on_host = sh("podman", "exec", gateway, "cat", "/srv/reports/%s/%s" % (run_id, name))
+        assert on_host.returncode == 0 and on_host.stdout == local, name
+        path = "/user/dlstack/compliance/%s/%s" % (run_id, name)
+        assert hdfs("-cat", path, user="dlstack").stdout == local, name
+        assert hdfs("-ls", path).stdout.split()[2] == "dlstack", name
+    # The staging copy on the HDFS client host is gone.
+    assert sh("podman", "exec", gateway, "test", "-e", "/tmp/dlstack-compliance-" + run_id, check=False).returncode == 1
