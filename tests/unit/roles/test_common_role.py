@@ -3,7 +3,7 @@
 """The internal role dlstack.cdh._common, on paths molecule cannot converge here.
 
 Runs the real ``ansible-playbook`` against localhost with every path under a temporary
-directory: NVIDIA's repository for apt (Debian, Ubuntu) and dnf/yum (EL 7/9) written as
+directory: NVIDIA's repository for apt (Debian, Ubuntu) and dnf (EL 8/9) written as
 nvidia_driver and then cuda write it (the second call must find it in place), the apt hold in
 check mode (dpkg is only read), verified fetches of URLs and node files, the one OS-vars list and
 the refusal of direct use. Nothing outside tmp_path is written.
@@ -57,7 +57,7 @@ def test_apt_repository_is_written_once_for_both_roles(tmp_path, facts, repo_dir
     assert (out / "cuda-archive-keyring.gpg").read_bytes() == b"not a real keyring, only its bytes are copied"
 
 
-@pytest.mark.parametrize("version, repo_dir", [("9.4", "rhel9"), ("7.9", "rhel7")])
+@pytest.mark.parametrize("version, repo_dir", [("9.4", "rhel9"), ("8.10", "rhel8")])
 def test_yum_repository_is_written_once_for_both_roles(tmp_path, version, repo_dir):
     calls, out = _repo(tmp_path, _facts("RedHat", version, "RedHat"))
     assert calls == [True, False]
@@ -232,7 +232,6 @@ OS_VARS = """\
 @pytest.mark.parametrize("facts, pkg_mgr", [
     (_facts("Rocky", "8.10", "RedHat"), "dnf"),
     (_facts("RedHat", "9.4", "RedHat"), "dnf"),
-    (_facts("CentOS", "7.9", "RedHat"), "yum"),
     (_facts("Ubuntu", "24.04", "Debian", "noble"), "apt"),
 ])
 def test_os_vars_falls_back_through_the_one_file_list(tmp_path, facts, pkg_mgr):
@@ -244,7 +243,14 @@ def test_os_vars_falls_back_through_the_one_file_list(tmp_path, facts, pkg_mgr):
 def test_os_vars_fallback_does_not_widen_the_supported_els(tmp_path):
     rc, output = _play(tmp_path, OS_VARS, {"test_facts": _facts("Rocky", "10.0", "RedHat")})[:2]
     assert rc == 2, output
-    assert "cudnn supports Debian 12/13, Ubuntu 22.04/24.04 and EL 7/8/9; Rocky 10.0 is not one of them." in output
+    assert "cudnn supports Debian 12/13, Ubuntu 22.04/24.04 and EL 8/9; Rocky 10.0 is not one of them." in output
+
+
+def test_os_vars_refuses_el7_with_the_reason(tmp_path):
+    rc, output = _play(tmp_path, OS_VARS, {"test_facts": _facts("CentOS", "7.9", "RedHat")})[:2]
+    assert rc == 2, output
+    assert ("cudnn: CentOS 7.9 is not supported: ansible-core 2.19 manages targets with Python 3.8 or later, "
+            "and EL 7 has Python 3.6; the collection supports EL 8 and 9.") in " ".join(output.split())
 
 
 DOUBLES = HERE / "doubles"
@@ -274,7 +280,6 @@ def _hold_rpm(tmp_path, pkg_mgr, state, names):
 
 @pytest.mark.parametrize("pkg_mgr, plugin, module", [
     ("dnf", "python3-dnf-plugin-versionlock", "dnf_versionlock"),
-    ("yum", "yum-plugin-versionlock", "yum_versionlock"),
 ])
 @pytest.mark.parametrize("state, lock_state", [("held", "present"), ("released", "absent")])
 def test_rpm_hold_installs_the_plugin_then_sets_every_lock_with_the_module(tmp_path, pkg_mgr, plugin, module,

@@ -5,7 +5,7 @@
 Runs the real ``ansible-playbook`` (the one beside this Python) against localhost:
 
 * ``playbooks/plan.yml`` loads each role's ``vars/`` for another OS (Debian, Ubuntu,
-  EL 7/8/9 facts set in place of gathered ones), runs the roles' own validation and
+  EL 8/9 facts set in place of gathered ones), runs the roles' own validation and
   planning tasks, renders their templates and the yum repository into a temporary
   directory, and the tests assert package names, versions, pins and file contents.
 * ``playbooks/run_role.yml`` runs a whole role in check mode with bad input and the
@@ -213,22 +213,13 @@ def test_el8_el9_repo_module_stream_versionlock_and_yum_repo(tmp_path, major):
         "libcudnn8-8.9.5.29-1.cuda12.2", "libcudnn8-devel-8.9.5.29-1.cuda12.2"]
 
 
-def test_el7_repo_uses_yum_and_branch_packages_without_module_streams(tmp_path):
-    plan, files = _plan(
-        tmp_path, _facts("CentOS", "7.9", "RedHat"),
-        nvidia_driver_method="nvidia_repo", nvidia_driver_branch="535", nvidia_driver_version="535.183.01",
-        cuda_method="nvidia_repo", cuda_versions=["11.8"], cudnn_source="tarball",
-        cudnn_tarball_src="/srv/cudnn.tar.xz", cudnn_tarball_sha256="a" * 64,
-        cudnn_cuda_version="11.8", cudnn_version="8.9.5.29", cudnn_cuda_home="/usr/local/cuda-11.8",
-    )
-    driver = plan["nvidia_driver"]
-    assert driver["pkg_mgr"] == "yum"
-    assert driver["module_stream"] == ""
-    assert "nvidia-driver-branch-535-535.183.01" in driver["install"]
-    assert "nvidia-driver-branch-535-cuda-535.183.01*" in driver["locks"]
-    assert "baseurl = https://developer.download.nvidia.com/compute/cuda/repos/rhel7/x86_64/" in files["cuda.repo"]
-    assert plan["cudnn"]["include_dir"] == "/usr/local/cuda-11.8/include"
-    assert plan["cudnn"]["lib_dir"] == "/usr/local/cuda-11.8/lib64"
+def test_el7_is_refused_before_anything_with_the_reason(tmp_path):
+    """ansible-core 2.19 cannot manage EL 7's Python 3.6: every GPU role refuses it in its OS data step."""
+    with pytest.raises(AssertionError) as refused:
+        _plan(tmp_path, _facts("CentOS", "7.9", "RedHat"), nvidia_driver_method="nvidia_repo",
+              nvidia_driver_branch="535", nvidia_driver_version="535.183.01")
+    assert "CentOS 7.9 is not supported: ansible-core 2.19 manages targets with Python 3.8 or later" in \
+        " ".join(str(refused.value).split())
 
 
 BAD_INPUT = [
