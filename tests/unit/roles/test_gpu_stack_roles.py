@@ -124,6 +124,10 @@ def test_debian12_distro_driver_pins_every_driver_package(tmp_path):
     assert "firmware-misc-nonfree" not in driver["held"]
     assert "linux-headers-6.8.0-31-generic" in driver["install"] and "dkms" in driver["install"]
     assert driver["initramfs"] == ["update-initramfs", "-u"]
+    # Debian's nvidia-kernel-dkms is registered as nvidia-current, so that is what dkms status asks for.
+    assert driver["dkms_name"] == "nvidia-current"
+    # Debian's persistenced unit turns persistence mode on by itself: no drop-in.
+    assert "nvidia-persistenced.conf" not in files
     assert files["nvidia.conf"].splitlines()[-1] == (
         "options nvidia NVreg_EnableGpuFirmware=0 NVreg_PreserveVideoMemoryAllocations=1")
     assert "blacklist nouveau" in files["blacklist-nouveau.conf"].splitlines()
@@ -153,6 +157,11 @@ def test_ubuntu2204_nvidia_repo_signed_by_keyring_and_branch_packages(tmp_path):
     assert "cuda-drivers-550=550.54.15-*" in driver["install"]
     assert "nvidia-utils-550=550.54.15-*" in driver["install"]
     assert "nvidia-driver-550" in driver["held"]
+    assert driver["dkms_name"] == "nvidia"
+    # Ubuntu's unit runs nvidia-persistenced --no-persistence-mode: the drop-in replaces ExecStart.
+    assert files["nvidia-persistenced.conf"].splitlines()[-3:] == [
+        "[Service]", "ExecStart=",
+        "ExecStart=/usr/bin/nvidia-persistenced --user nvidia-persistenced --persistence-mode --verbose"]
     assert plan["cuda"]["repo_packages"] == ["cuda-toolkit-12-4"]
     assert plan["cuda"]["home"] == "/usr/local/cuda"
     assert plan["cudnn"]["repo_packages"][0] == "cudnn9-cuda-12=9.10.2.21-1"
@@ -191,6 +200,7 @@ def test_el8_el9_repo_module_stream_versionlock_and_yum_repo(tmp_path, major):
     assert "nvidia-driver-cuda-535.183.01*" in driver["locks"]
     assert "kernel-devel-5.14.0-427.13.1.el9_4.x86_64" in driver["install"]
     assert driver["initramfs"] == ["dracut", "-f"]
+    assert driver["dkms_name"] == "nvidia"
     repo = files["cuda.repo"]
     assert "[cuda-rhel%s-x86_64]" % major in repo
     assert "baseurl = http://mirror.example.internal/cuda/repos/rhel%s/x86_64/" % major in repo
@@ -314,6 +324,48 @@ def _driver_state(tmp_path, facts, gpu_info, packages=None, nvml_files=(), **rol
     result = _run(tmp_path, HERE / "playbooks" / "driver_state.yml", extra)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads((out / "state.json").read_text()), result.stdout
+
+
+def _dkms_state(tmp_path, facts, status_lines, **role_vars):
+    """kernel.yml against a `dkms` that prints status_lines; (missing, argv dkms got, output)."""
+    out, fake_bin = tmp_path / "out", tmp_path / "bin"
+    out.mkdir()
+    fake_bin.mkdir()
+    dkms = fake_bin / "dkms"
+    dkms.write_text("#!/bin/sh\necho \"$*\" >> %s/dkms-argv\nprintf '%%s' '%s'\n" % (
+        out, "".join(line + "\n" for line in status_lines)))
+    dkms.chmod(0o755)
+    extra = {"test_facts": facts, "out_dir": str(out), "fake_bin": str(fake_bin),
+             "ansible_env_path": os.environ["PATH"]}
+    extra.update(role_vars)
+    result = _run(tmp_path, HERE / "playbooks" / "dkms_state.yml", extra)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return (json.loads((out / "state.json").read_text())["missing"], (out / "dkms-argv").read_text().split(),
+            re.sub(r"\s+", " ", result.stdout))
+
+
+@pytest.mark.parametrize("lines, missing", [
+    (["nvidia-current/535.183.01, 6.8.0-31-generic, x86_64: installed"], False),
+    (["nvidia-current, 535.183.01, 6.8.0-31-generic, x86_64: installed"], False),
+    # Built for the old kernel only: the running one lacks it.
+    (["nvidia-current/535.183.01, 6.8.0-30-generic, x86_64: installed"], True),
+    # Not registered with DKMS at all.
+    ([], True),
+])
+def test_debian_dkms_status_asks_for_nvidia_current(tmp_path, lines, missing):
+    found, argv, output = _dkms_state(tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"), lines,
+                                      nvidia_driver_method="distro")
+    assert argv == ["status", "nvidia-current"]
+    assert found is missing
+    if missing:
+        assert "DKMS has no nvidia-current module for the running kernel 6.8.0-31-generic" in output
+
+
+def test_runfile_dkms_module_is_nvidia_on_every_os(tmp_path):
+    found, argv, dummy = _dkms_state(tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"),
+                                     ["nvidia/535.183.01, 6.8.0-31-generic, x86_64: installed"],
+                                     nvidia_driver_method="runfile")
+    assert argv == ["status", "nvidia"] and found is False
 
 
 def test_installed_version_is_the_package_not_the_loaded_module(tmp_path):
