@@ -368,6 +368,32 @@ def test_runfile_dkms_module_is_nvidia_on_every_os(tmp_path):
     assert argv == ["status", "nvidia"] and found is False
 
 
+@pytest.mark.parametrize("enabled, calls", [
+    # Another branch enabled: reset, then enable the wanted one.
+    (["nvidia-driver  535-dkms [e]  default [d], fm, ks, src  Nvidia driver for 535-dkms branch"],
+     ["-q module list --enabled nvidia-driver", "-y module reset nvidia-driver",
+      "-y module enable nvidia-driver:550-dkms"]),
+    # Nothing enabled yet: enable only.
+    ([], ["-q module list --enabled nvidia-driver", "-y module enable nvidia-driver:550-dkms"]),
+    # The wanted stream is enabled already: nothing to do.
+    (["nvidia-driver  550-dkms [e]  default [d], fm, ks, src  Nvidia driver for 550-dkms branch"],
+     ["-q module list --enabled nvidia-driver"]),
+])
+def test_el_branch_change_resets_the_module_before_enabling_the_stream(tmp_path, enabled, calls):
+    out, fake_bin = tmp_path / "out", tmp_path / "bin"
+    out.mkdir()
+    fake_bin.mkdir()
+    dnf = fake_bin / "dnf"
+    dnf.write_text("#!/bin/sh\necho \"$*\" >> %s/dnf-argv\ncase \"$*\" in *list*) printf '%%s' '%s';; esac\n" % (
+        out, "".join(line + "\n" for line in enabled)))
+    dnf.chmod(0o755)
+    result = _run(tmp_path, HERE / "playbooks" / "module_stream.yml", {
+        "test_facts": _facts("Rocky", "9.4", "RedHat"), "fake_bin": str(fake_bin),
+        "ansible_env_path": os.environ["PATH"], "nvidia_driver_method": "nvidia_repo", "nvidia_driver_branch": "550"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (out / "dnf-argv").read_text().splitlines() == calls
+
+
 def test_installed_version_is_the_package_not_the_loaded_module(tmp_path):
     # EL host, pin installed, old module still loaded (reboot pending): no "version change"
     # (which released the versionlocks every run), but the reboot is still reported.
