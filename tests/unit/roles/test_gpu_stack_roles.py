@@ -17,6 +17,7 @@ Skipped only when ansible-playbook is not installed beside the interpreter.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pathlib
@@ -392,6 +393,55 @@ def test_el_branch_change_resets_the_module_before_enabling_the_stream(tmp_path,
         "ansible_env_path": os.environ["PATH"], "nvidia_driver_method": "nvidia_repo", "nvidia_driver_branch": "550"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert (out / "dnf-argv").read_text().splitlines() == calls
+
+
+def _runfile(tmp_path, nouveau_loaded, **role_vars):
+    """runfile.yml with a recording installer; (returncode, installer argv or None, output)."""
+    out, modules = tmp_path / "out", tmp_path / "sys-module"
+    out.mkdir()
+    (modules / ("nouveau" if nouveau_loaded else "nvidia_uvm")).mkdir(parents=True)
+    installer = tmp_path / "NVIDIA-Linux-x86_64-550.54.15.run"
+    installer.write_text('echo "$@" > %s/installer-argv\n' % out)
+    sha256 = hashlib.sha256(installer.read_bytes()).hexdigest()
+    extra = {"test_facts": _facts("Debian", "12.5", "Debian", "bookworm"), "nvidia_driver_method": "runfile",
+             "nvidia_driver_branch": "550", "nvidia_driver_version": "550.54.15",
+             "nvidia_driver_runfile_src": str(installer),
+             "nvidia_driver_runfile_sha256": sha256, "nvidia_driver_download_dir": str(tmp_path / "dl"),
+             "_nvidia_driver_sys_module_dir": str(modules),
+             # The build dependencies cannot be installed here; the package task gets none.
+             "_nvidia_driver_userland_extra": [], "_nvidia_driver_header_packages": [], "_nvidia_driver_kernel_extra": []}
+    extra.update(role_vars)
+    result = _run(tmp_path, HERE / "playbooks" / "runfile.yml", extra)
+    argv = out / "installer-argv"
+    return result.returncode, argv.read_text().split() if argv.exists() else None, re.sub(r"\s+", " ", result.stdout)
+
+
+def test_runfile_gets_a_persistenced_unit_of_its_own(tmp_path):
+    plan, files = _plan(
+        tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"),
+        nvidia_driver_method="runfile", nvidia_driver_branch="550", nvidia_driver_version="550.54.15",
+        nvidia_driver_runfile_src="https://example.invalid/NVIDIA-Linux-x86_64-550.54.15.run",
+        nvidia_driver_runfile_sha256="a" * 64,
+        cuda_method="distro", cuda_versions=["11.8"], cudnn_cuda_version="11.8", cudnn_version="8.9.5.29",
+        cudnn_source="wheel",
+    )
+    unit = files["nvidia-persistenced.service"].splitlines()
+    assert "ExecStart=/usr/bin/nvidia-persistenced --user root --persistence-mode --verbose" in unit
+    assert "WantedBy=multi-user.target" in unit
+    assert plan["nvidia_driver"]["dkms_name"] == "nvidia"
+
+
+def test_runfile_installer_runs_once_nouveau_is_not_loaded(tmp_path):
+    rc, argv, output = _runfile(tmp_path, nouveau_loaded=False)
+    assert rc == 0, output
+    assert argv == ["--silent", "--dkms"]
+
+
+def test_runfile_installer_is_not_run_while_nouveau_is_loaded(tmp_path):
+    rc, argv, output = _runfile(tmp_path, nouveau_loaded=True)
+    assert rc == 2 and argv is None, output
+    assert "the nouveau module is loaded, and NVIDIA's installer cannot build its module" in output
+    assert "set nvidia_driver_reboot to true" in output
 
 
 def test_installed_version_is_the_package_not_the_loaded_module(tmp_path):
