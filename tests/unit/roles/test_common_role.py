@@ -290,3 +290,40 @@ def test_rpm_hold_installs_the_plugin_then_sets_every_lock_with_the_module(tmp_p
     assert [call["module"] for call in calls] == ["package", module]
     assert calls[0]["name"] == [plugin] and calls[0]["state"] == "present"
     assert calls[1]["name"] == names and calls[1]["state"] == lock_state
+
+
+def _epel(tmp_path, facts, release):
+    record = tmp_path / "record.jsonl"
+    playbook = tmp_path / "epel.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+        "    - name: Pretend to be the OS under test\n      ansible.builtin.set_fact:\n"
+        "        ansible_facts: \"{{ test_facts }}\"\n"
+        "    - name: EPEL as a role enables it\n      ansible.builtin.include_role:\n"
+        "        name: dlstack.cdh._common\n        tasks_from: epel\n      vars:\n"
+        "        _common_epel_release: \"{{ test_release }}\"\n")
+    env = _env(tmp_path)
+    env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join([str(DOUBLES), env["ANSIBLE_COLLECTIONS_PATH"]])
+    env["DLSTACK_TEST_RECORD"] = str(record)
+    variables = {"test_facts": dict(facts, architecture="x86_64"), "test_release": release,
+                 "ansible_package_use": "dlstack_test.doubles.package_record", "ansible_python_interpreter": sys.executable}
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_text(json.dumps(variables))
+    result = subprocess.run([ANSIBLE_PLAYBOOK, "-i", "localhost,", "-e", "@%s" % vars_file, str(playbook)],
+                            env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [json.loads(line) for line in record.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("facts, release, crb", [
+    (_facts("Rocky", "8.10", "RedHat"), "epel-release", "powertools"),
+    (_facts("Rocky", "9.4", "RedHat"), "epel-release", "crb"),
+    # RHEL carries no epel-release: the rpm's URL, and CodeReady Builder.
+    (_facts("RedHat", "9.4", "RedHat"), "https://dl.fedoraproject.org/pub/epel/epel-release-latest-9.noarch.rpm",
+     "codeready-builder-for-rhel-9-x86_64-rpms"),
+])
+def test_epel_installs_its_release_package_then_enables_the_build_repository(tmp_path, facts, release, crb):
+    calls = _epel(tmp_path, facts, release)
+    assert [c["module"] for c in calls] == ["package", "dnf_config_manager"], calls
+    assert calls[0]["name"] in (release, [release]) and calls[0]["state"] == "present"
+    assert calls[1]["name"] == [crb] and calls[1]["state"] == "enabled"
