@@ -57,6 +57,35 @@ def test_apt_repository_is_written_once_for_both_roles(tmp_path, facts, repo_dir
     assert (out / "cuda-archive-keyring.gpg").read_bytes() == b"not a real keyring, only its bytes are copied"
 
 
+ARMORED = b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGJYmlEBEAC6nJmeqByeReM+MSy4palACCnfOg==\n-----END PGP PUBLIC KEY BLOCK-----\n"
+
+
+def test_an_armored_key_is_kept_as_asc_and_signs_the_source(tmp_path):
+    key = tmp_path / "3bf863cc.pub"
+    key.write_bytes(ARMORED)
+    calls, out = _repo(tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"),
+                       nvidia_driver_repo_gpgkey_url="file://%s" % key)
+    deb_lines = [line for line in (out / "cuda.list").read_text().splitlines() if line.startswith("deb ")]
+    assert deb_lines == ["deb [signed-by=%s/cuda-archive-keyring.asc arch=amd64] %sdebian12/x86_64/ /" % (out, MIRROR)]
+    assert (out / "cuda-archive-keyring.asc").read_bytes() == ARMORED
+    assert not (out / "cuda-archive-keyring.gpg").exists()
+
+
+def test_an_armored_key_under_a_gpg_name_is_refused(tmp_path):
+    key = tmp_path / "cuda-archive-keyring.gpg"
+    key.write_bytes(ARMORED)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _run(tmp_path, HERE / "playbooks" / "common_repo.yml", {
+        "test_facts": _facts("Debian", "12.5", "Debian", "bookworm"), "out_dir": str(out),
+        "_common_apt_sources_dir": str(out), "_common_apt_keyring_dir": str(out), "_common_yum_reposdir": str(out),
+        "nvidia_driver_repo_base_url": MIRROR, "nvidia_driver_method": "nvidia_repo", "cuda_method": "nvidia_repo",
+        "cuda_versions": ["12.4"], "nvidia_driver_repo_gpgkey_url": "file://%s" % key})
+    assert result.returncode == 2
+    assert "is ASCII-armored, but its URL says binary" in " ".join(result.stdout.split())
+    assert not (out / "cuda.list").exists()
+
+
 @pytest.mark.parametrize("version, repo_dir", [("9.4", "rhel9"), ("8.10", "rhel8")])
 def test_yum_repository_is_written_once_for_both_roles(tmp_path, version, repo_dir):
     calls, out = _repo(tmp_path, _facts("RedHat", version, "RedHat"))
