@@ -327,22 +327,26 @@ def _driver_state(tmp_path, facts, gpu_info, packages=None, nvml_files=(), **rol
     return json.loads((out / "state.json").read_text()), result.stdout
 
 
-def _dkms_state(tmp_path, facts, status_lines, **role_vars):
-    """kernel.yml against a `dkms` that prints status_lines; (missing, argv dkms got, output)."""
-    out, fake_bin = tmp_path / "out", tmp_path / "bin"
+def _dkms_state(tmp_path, facts, status_lines, kernels=("6.8.0-31-generic",), **role_vars):
+    """kernel.yml against a `dkms` that prints status_lines, with these kernels installed;
+    (missing, argv dkms got, output). The state's kernel list is in ``_dkms_state.kernels``."""
+    out, fake_bin, modules = tmp_path / "out", tmp_path / "bin", tmp_path / "lib-modules"
     out.mkdir()
     fake_bin.mkdir()
+    for kernel in kernels:
+        (modules / kernel).mkdir(parents=True)
     dkms = fake_bin / "dkms"
     dkms.write_text("#!/bin/sh\necho \"$*\" >> %s/dkms-argv\nprintf '%%s' '%s'\n" % (
         out, "".join(line + "\n" for line in status_lines)))
     dkms.chmod(0o755)
     extra = {"test_facts": facts, "out_dir": str(out), "fake_bin": str(fake_bin),
-             "ansible_env_path": os.environ["PATH"]}
+             "ansible_env_path": os.environ["PATH"], "_nvidia_driver_kernel_modules_root": str(modules)}
     extra.update(role_vars)
     result = _run(tmp_path, HERE / "playbooks" / "dkms_state.yml", extra)
     assert result.returncode == 0, result.stdout + result.stderr
-    return (json.loads((out / "state.json").read_text())["missing"], (out / "dkms-argv").read_text().split(),
-            re.sub(r"\s+", " ", result.stdout))
+    state = json.loads((out / "state.json").read_text())
+    _dkms_state.kernels = state["kernels"]
+    return state["missing"], (out / "dkms-argv").read_text().split(), re.sub(r"\s+", " ", result.stdout)
 
 
 @pytest.mark.parametrize("lines, missing", [
@@ -359,7 +363,19 @@ def test_debian_dkms_status_asks_for_nvidia_current(tmp_path, lines, missing):
     assert argv == ["status", "nvidia-current"]
     assert found is missing
     if missing:
-        assert "DKMS has no nvidia-current module for the running kernel 6.8.0-31-generic" in output
+        assert "DKMS has no nvidia-current module for kernel 6.8.0-31-generic (running 6.8.0-31-generic," in output
+
+
+def test_a_newer_kernel_booted_next_needs_the_module_too(tmp_path):
+    # Built for the running kernel only; a kernel update is installed and boots next.
+    found, argv, output = _dkms_state(
+        tmp_path, _facts("Ubuntu", "24.04", "Debian", "noble"),
+        ["nvidia/550.54.15, 6.8.0-31-generic, x86_64: installed"],
+        kernels=("6.8.0-31-generic", "6.8.0-40-generic", "6.8.0-9-generic"), nvidia_driver_method="distro")
+    assert argv == ["status", "nvidia"]
+    assert found is True and _dkms_state.kernels == ["6.8.0-40-generic"]
+    assert ("DKMS has no nvidia module for kernel 6.8.0-40-generic (running 6.8.0-31-generic, "
+            "booted next 6.8.0-40-generic;") in output
 
 
 def test_runfile_dkms_module_is_nvidia_on_every_os(tmp_path):
