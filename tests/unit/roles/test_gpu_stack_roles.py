@@ -460,6 +460,22 @@ def test_runfile_installer_is_not_run_while_nouveau_is_loaded(tmp_path):
     assert "set nvidia_driver_reboot to true" in output
 
 
+def test_ubuntu_unpinned_branch_change_releases_the_old_branchs_packages(tmp_path):
+    installed = {name: [{"version": "535.183.01-0ubuntu1"}] for name in (
+        "nvidia-utils-535", "libnvidia-compute-535", "nvidia-driver-535", "nvidia-dkms-535", "nvidia-settings")}
+    state, dummy = _driver_state(
+        tmp_path, _facts("Ubuntu", "24.04", "Debian", "noble"), _gpu_info("535.183.01"), packages=installed,
+        nvidia_driver_method="distro", nvidia_driver_branch="550", nvidia_driver_version="")
+    # The old branch's packages (nvidia-settings is not one of them) are released before 550 goes in.
+    assert state["other_branch_held"] == ["libnvidia-compute-535", "nvidia-dkms-535", "nvidia-driver-535",
+                                          "nvidia-utils-535"]
+    (tmp_path / "same").mkdir()
+    same, dummy = _driver_state(
+        tmp_path / "same", _facts("Ubuntu", "24.04", "Debian", "noble"), _gpu_info("535.183.01"),
+        packages=installed, nvidia_driver_method="distro", nvidia_driver_branch="535", nvidia_driver_version="")
+    assert same["other_branch_held"] == []
+
+
 def test_installed_version_is_the_package_not_the_loaded_module(tmp_path):
     # EL host, pin installed, old module still loaded (reboot pending): no "version change"
     # (which released the versionlocks every run), but the reboot is still reported.
