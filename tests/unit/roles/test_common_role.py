@@ -279,7 +279,7 @@ def test_os_vars_refuses_el7_with_the_reason(tmp_path):
     rc, output = _play(tmp_path, OS_VARS, {"test_facts": _facts("CentOS", "7.9", "RedHat")})[:2]
     assert rc == 2, output
     assert ("cudnn: CentOS 7.9 is not supported: ansible-core 2.19 manages targets with Python 3.8 or later, "
-            "and EL 7 has Python 3.6; the collection supports EL 8 and 9.") in " ".join(output.split())
+            "and EL 7 ships Python 3.6; the collection supports EL 8 and 9.") in " ".join(output.split())
 
 
 DOUBLES = HERE / "doubles"

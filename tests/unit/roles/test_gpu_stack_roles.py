@@ -330,17 +330,20 @@ def _driver_state(tmp_path, facts, gpu_info, packages=None, nvml_files=(), **rol
 def _dkms_state(tmp_path, facts, status_lines, kernels=("6.8.0-31-generic",), **role_vars):
     """kernel.yml against a `dkms` that prints status_lines, with these kernels installed;
     (missing, argv dkms got, output). The state's kernel list is in ``_dkms_state.kernels``."""
-    out, fake_bin, modules = tmp_path / "out", tmp_path / "bin", tmp_path / "lib-modules"
+    out, fake_bin, boot = tmp_path / "out", tmp_path / "bin", tmp_path / "boot"
     out.mkdir()
     fake_bin.mkdir()
+    boot.mkdir()
     for kernel in kernels:
-        (modules / kernel).mkdir(parents=True)
+        (boot / ("vmlinuz-" + kernel)).write_text("not a kernel image")
+    # A leftover modules directory of a removed kernel is in /lib/modules, not /boot: no image here.
+    (boot / "config-6.9.0-99-generic").write_text("")
     dkms = fake_bin / "dkms"
     dkms.write_text("#!/bin/sh\necho \"$*\" >> %s/dkms-argv\nprintf '%%s' '%s'\n" % (
         out, "".join(line + "\n" for line in status_lines)))
     dkms.chmod(0o755)
     extra = {"test_facts": facts, "out_dir": str(out), "fake_bin": str(fake_bin),
-             "ansible_env_path": os.environ["PATH"], "_nvidia_driver_kernel_modules_root": str(modules)}
+             "ansible_env_path": os.environ["PATH"], "_nvidia_driver_boot_dir": str(boot)}
     extra.update(role_vars)
     result = _run(tmp_path, HERE / "playbooks" / "dkms_state.yml", extra)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -388,6 +391,10 @@ def test_runfile_dkms_module_is_nvidia_on_every_os(tmp_path):
 @pytest.mark.parametrize("enabled, calls", [
     # Another branch enabled: reset, then enable the wanted one.
     (["nvidia-driver  535-dkms [e]  default [d], fm, ks, src  Nvidia driver for 535-dkms branch"],
+     ["-q module list --enabled nvidia-driver", "-y module reset nvidia-driver",
+      "-y module enable nvidia-driver:550-dkms"]),
+    # The module's default stream enabled ("[d][e]"): reset too.
+    (["nvidia-driver  latest-dkms [d][e]  default [d], fm, ks, src  Nvidia driver for latest-dkms branch"],
      ["-q module list --enabled nvidia-driver", "-y module reset nvidia-driver",
       "-y module enable nvidia-driver:550-dkms"]),
     # Nothing enabled yet: enable only.
