@@ -84,6 +84,8 @@ def test_an_armored_key_under_a_gpg_name_is_refused(tmp_path):
     assert result.returncode == 2
     assert "is ASCII-armored, but its URL says binary" in " ".join(result.stdout.split())
     assert not (out / "cuda.list").exists()
+    # The refused key never became the keyring apt reads.
+    assert not (out / "cuda-archive-keyring.gpg").exists()
 
 
 @pytest.mark.parametrize("version, repo_dir", [("9.4", "rhel9"), ("8.10", "rhel8")])
