@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # Copyright: dlstack.cdh contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test double of community.general.dnf_config_manager (options and returns from its documentation)."""
