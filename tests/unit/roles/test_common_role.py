@@ -288,19 +288,23 @@ DOUBLES = HERE / "doubles"
 
 
 def _hold_rpm(tmp_path, pkg_mgr, state, names):
-    record = tmp_path / "record.jsonl"
     playbook = tmp_path / "hold.yml"
     playbook.write_text(
         "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n" + HOLD.replace(
             "[bash, dlstack-test-not-installed]", "\"{{ test_names }}\"").replace(
             "_common_hold_pkg_mgr: apt", "_common_hold_pkg_mgr: \"{{ test_pkg_mgr }}\""))
+    return _run_with_doubles(tmp_path, playbook, {"test_names": names, "test_pkg_mgr": pkg_mgr, "test_state": state})
+
+
+def _run_with_doubles(tmp_path, playbook, variables):
+    """Run playbook with the doubles first: community.general's dnf modules and a package manager
+    for ansible.builtin.package, as this host has no dnf. Returns the calls they recorded."""
+    record = tmp_path / "record.jsonl"
     env = _env(tmp_path)
-    # The doubles first: community.general's versionlock modules and a package manager for
-    # ansible.builtin.package, as this host has neither dnf nor yum.
     env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join([str(DOUBLES), env["ANSIBLE_COLLECTIONS_PATH"]])
     env["DLSTACK_TEST_RECORD"] = str(record)
-    variables = {"test_names": names, "test_pkg_mgr": pkg_mgr, "test_state": state,
-                 "ansible_package_use": "dlstack_test.doubles.package_record", "ansible_python_interpreter": sys.executable}
+    variables = dict(variables, ansible_package_use="dlstack_test.doubles.package_record",
+                     ansible_python_interpreter=sys.executable)
     vars_file = tmp_path / "vars.json"
     vars_file.write_text(json.dumps(variables))
     result = subprocess.run([ANSIBLE_PLAYBOOK, "-i", "localhost,", "-e", "@%s" % vars_file, str(playbook)],
@@ -324,7 +328,6 @@ def test_rpm_hold_installs_the_plugin_then_sets_every_lock_with_the_module(tmp_p
 
 
 def _epel(tmp_path, facts, release):
-    record = tmp_path / "record.jsonl"
     playbook = tmp_path / "epel.yml"
     playbook.write_text(
         "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
@@ -333,17 +336,8 @@ def _epel(tmp_path, facts, release):
         "    - name: EPEL as a role enables it\n      ansible.builtin.include_role:\n"
         "        name: dlstack.cdh._common\n        tasks_from: epel\n      vars:\n"
         "        _common_epel_release: \"{{ test_release }}\"\n")
-    env = _env(tmp_path)
-    env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join([str(DOUBLES), env["ANSIBLE_COLLECTIONS_PATH"]])
-    env["DLSTACK_TEST_RECORD"] = str(record)
-    variables = {"test_facts": dict(facts, architecture="x86_64"), "test_release": release,
-                 "ansible_package_use": "dlstack_test.doubles.package_record", "ansible_python_interpreter": sys.executable}
-    vars_file = tmp_path / "vars.json"
-    vars_file.write_text(json.dumps(variables))
-    result = subprocess.run([ANSIBLE_PLAYBOOK, "-i", "localhost,", "-e", "@%s" % vars_file, str(playbook)],
-                            env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return [json.loads(line) for line in record.read_text().splitlines()]
+    return _run_with_doubles(tmp_path, playbook, {"test_facts": dict(facts, architecture="x86_64"),
+                                                  "test_release": release})
 
 
 @pytest.mark.parametrize("facts, release, crb", [
