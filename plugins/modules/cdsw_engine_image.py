@@ -93,18 +93,9 @@ options:
       - Values are sent as strings.
     type: dict
     default: {}
-  timeout:
-    description:
-      - Seconds to wait for each API answer.
-    type: int
-    default: 30
-  validate_certs:
-    description:
-      - Verify the CDSW TLS certificate.
-    type: bool
-    default: true
 extends_documentation_fragment:
   - dlstack.cdh.attributes
+  - dlstack.cdh.http_api
 attributes:
   check_mode:
     support: full

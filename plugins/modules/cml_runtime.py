@@ -44,18 +44,9 @@ options:
       - Id of the workspace's registry credential for a private registry (Site Administration >
         Runtime > Docker credentials).
     type: str
-  timeout:
-    description:
-      - Seconds to wait for each API answer.
-    type: int
-    default: 30
-  validate_certs:
-    description:
-      - Verify the workspace's TLS certificate.
-    type: bool
-    default: true
 extends_documentation_fragment:
   - dlstack.cdh.attributes
+  - dlstack.cdh.http_api
 attributes:
   check_mode:
     support: full

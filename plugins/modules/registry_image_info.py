@@ -63,18 +63,9 @@ options:
         C(com.cloudera.ml.runtime.*) metadata.
     type: bool
     default: false
-  timeout:
-    description:
-      - Seconds to wait for each answer.
-    type: int
-    default: 30
-  validate_certs:
-    description:
-      - Verify the TLS certificates of the registry and its token service.
-    type: bool
-    default: true
 extends_documentation_fragment:
   - dlstack.cdh.attributes
+  - dlstack.cdh.http_api
   - dlstack.cdh.attributes.INFO_MODULE
 seealso:
   - name: HTTP API V2 (distribution)
