@@ -329,7 +329,7 @@ def _driver_state(tmp_path, facts, gpu_info, packages=None, nvml_files=(), **rol
 
 def _dkms_state(tmp_path, facts, status_lines, kernels=("6.8.0-31-generic",), **role_vars):
     """kernel.yml against a `dkms` that prints status_lines, with these kernels installed;
-    (missing, argv dkms got, output). The state's kernel list is in ``_dkms_state.kernels``."""
+    (the role's state: missing and kernels, argv dkms got, output)."""
     out, fake_bin, boot = tmp_path / "out", tmp_path / "bin", tmp_path / "boot"
     out.mkdir()
     fake_bin.mkdir()
@@ -348,8 +348,7 @@ def _dkms_state(tmp_path, facts, status_lines, kernels=("6.8.0-31-generic",), **
     result = _run(tmp_path, HERE / "playbooks" / "dkms_state.yml", extra)
     assert result.returncode == 0, result.stdout + result.stderr
     state = json.loads((out / "state.json").read_text())
-    _dkms_state.kernels = state["kernels"]
-    return state["missing"], (out / "dkms-argv").read_text().split(), re.sub(r"\s+", " ", result.stdout)
+    return state, (out / "dkms-argv").read_text().split(), re.sub(r"\s+", " ", result.stdout)
 
 
 @pytest.mark.parametrize("lines, missing", [
@@ -361,31 +360,31 @@ def _dkms_state(tmp_path, facts, status_lines, kernels=("6.8.0-31-generic",), **
     ([], True),
 ])
 def test_debian_dkms_status_asks_for_nvidia_current(tmp_path, lines, missing):
-    found, argv, output = _dkms_state(tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"), lines,
+    state, argv, output = _dkms_state(tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"), lines,
                                       nvidia_driver_method="distro")
     assert argv == ["status", "nvidia-current"]
-    assert found is missing
+    assert state["missing"] is missing
     if missing:
         assert "DKMS has no nvidia-current module for kernel 6.8.0-31-generic (running 6.8.0-31-generic," in output
 
 
 def test_a_newer_kernel_booted_next_needs_the_module_too(tmp_path):
     # Built for the running kernel only; a kernel update is installed and boots next.
-    found, argv, output = _dkms_state(
+    state, argv, output = _dkms_state(
         tmp_path, _facts("Ubuntu", "24.04", "Debian", "noble"),
         ["nvidia/550.54.15, 6.8.0-31-generic, x86_64: installed"],
         kernels=("6.8.0-31-generic", "6.8.0-40-generic", "6.8.0-9-generic"), nvidia_driver_method="distro")
     assert argv == ["status", "nvidia"]
-    assert found is True and _dkms_state.kernels == ["6.8.0-40-generic"]
+    assert state["missing"] is True and state["kernels"] == ["6.8.0-40-generic"]
     assert ("DKMS has no nvidia module for kernel 6.8.0-40-generic (running 6.8.0-31-generic, "
             "booted next 6.8.0-40-generic;") in output
 
 
 def test_runfile_dkms_module_is_nvidia_on_every_os(tmp_path):
-    found, argv, dummy = _dkms_state(tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"),
+    state, argv, dummy = _dkms_state(tmp_path, _facts("Debian", "12.5", "Debian", "bookworm"),
                                      ["nvidia/535.183.01, 6.8.0-31-generic, x86_64: installed"],
                                      nvidia_driver_method="runfile")
-    assert argv == ["status", "nvidia"] and found is False
+    assert argv == ["status", "nvidia"] and state["missing"] is False
 
 
 @pytest.mark.parametrize("enabled, calls", [

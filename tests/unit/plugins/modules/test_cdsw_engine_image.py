@@ -14,13 +14,10 @@ import io
 import json
 from unittest.mock import patch
 
-from ansible_collections.dlstack.cdh.plugins.module_utils import http_api
 from ansible_collections.dlstack.cdh.plugins.modules import cdsw_engine_image
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
-    AnsibleExitJson,
     AnsibleFailJson,
-    ModuleTestCase,
-    set_module_args,
+    HttpModuleTestCase,
 )
 
 PROJECT = "/api/v1/projects/analytics/deep-learning"
@@ -82,13 +79,8 @@ class FakeCdsw:
                       "body": json.dumps({"message": message}).encode()}
 
 
-class TestCdswEngineImage(ModuleTestCase):
-    def run_module(self, fake, args, exc=AnsibleExitJson):
-        with patch.object(http_api, "fetch_url", fake):
-            with set_module_args(args):
-                with self.assertRaises(exc) as ctx:
-                    cdsw_engine_image.main()
-        return ctx.exception.result
+class TestCdswEngineImage(HttpModuleTestCase):
+    module_main = staticmethod(cdsw_engine_image.main)
 
     def test_reads_everything_then_adds_selects_and_sets(self):
         fake = FakeCdsw(environment={"OTHER": "1"})

@@ -16,13 +16,10 @@ from urllib.parse import parse_qs, urlparse
 
 from ansible.module_utils import basic
 
-from ansible_collections.dlstack.cdh.plugins.module_utils import http_api
 from ansible_collections.dlstack.cdh.plugins.modules import cml_runtime
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
-    AnsibleExitJson,
     AnsibleFailJson,
-    ModuleTestCase,
-    set_module_args,
+    HttpModuleTestCase,
 )
 
 IMAGE = "registry.example.com:5000/dlstack/cml-runtime-gpu:0123456789abcdef"
@@ -67,13 +64,8 @@ class FakeCatalog:
         return [c for c in self.calls if c[0] == "POST"]
 
 
-class TestCmlRuntime(ModuleTestCase):
-    def run_module(self, fake, args, exc=AnsibleExitJson):
-        with patch.object(http_api, "fetch_url", fake):
-            with set_module_args(args):
-                with self.assertRaises(exc) as ctx:
-                    cml_runtime.main()
-        return ctx.exception.result
+class TestCmlRuntime(HttpModuleTestCase):
+    module_main = staticmethod(cml_runtime.main)
 
     def test_registers_a_missing_runtime_once(self):
         fake = FakeCatalog(runtimes=[{"image_identifier": IMAGE.rsplit(":", 1)[0] + ":older"}])

@@ -16,13 +16,12 @@ import json
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlparse
 
-from ansible_collections.dlstack.cdh.plugins.module_utils import http_api, registry_api
+from ansible_collections.dlstack.cdh.plugins.module_utils import registry_api
 from ansible_collections.dlstack.cdh.plugins.modules import registry_image_info
 from ansible_collections.dlstack.cdh.tests.unit.plugins.modules.utils import (
-    AnsibleExitJson,
     AnsibleFailJson,
+    HttpModuleTestCase,
     ModuleTestCase,
-    set_module_args,
 )
 
 REALM = "https://auth.example.com/token"
@@ -81,13 +80,8 @@ class FakeRegistry:
         return [(m, u) for m, u, h in self.calls]
 
 
-class TestRegistryImageInfo(ModuleTestCase):
-    def run_module(self, fake, args, exc=AnsibleExitJson):
-        with patch.object(http_api, "fetch_url", fake):
-            with set_module_args(args):
-                with self.assertRaises(exc) as ctx:
-                    registry_image_info.main()
-        return ctx.exception.result
+class TestRegistryImageInfo(HttpModuleTestCase):
+    module_main = staticmethod(registry_image_info.main)
 
     def test_basic_registry_gets_credentials_after_its_challenge(self):
         fake = FakeRegistry("basic")
@@ -209,15 +203,13 @@ class FakeIndexRegistry:
         return io.BytesIO(json.dumps(self.paths[path]).encode()), {"status": 200, "docker-content-digest": "x"}
 
 
-class TestLabels(ModuleTestCase):
+class TestLabels(HttpModuleTestCase):
+    module_main = staticmethod(registry_image_info.main)
+
     def test_labels_of_the_linux_amd64_image_of_an_index(self):
         fake = FakeIndexRegistry()
-        with patch.object(http_api, "fetch_url", fake):
-            with set_module_args(dict(registry="registry.example.com", name="cloudera/runtime",
-                                      tag="2023.08.2-b8", labels=True)):
-                with self.assertRaises(AnsibleExitJson) as ctx:
-                    registry_image_info.main()
-        result = ctx.exception.result
+        result = self.run_module(fake, dict(registry="registry.example.com", name="cloudera/runtime",
+                                            tag="2023.08.2-b8", labels=True))
         self.assertEqual(result["labels"], FakeIndexRegistry.LABELS)
         self.assertEqual(result["auth_scheme"], "none")
         self.assertEqual([p for m, p in fake.calls], [
@@ -225,7 +217,9 @@ class TestLabels(ModuleTestCase):
             "/v2/cloudera/runtime/manifests/sha256:" + "b" * 64, "/v2/cloudera/runtime/blobs/sha256:" + "c" * 64])
 
 
-class TestRedirects(ModuleTestCase):
+class TestRedirects(HttpModuleTestCase):
+    module_main = staticmethod(registry_image_info.main)
+
     def test_a_blob_redirect_is_followed_without_the_credentials(self):
         calls = []
         manifest = {"schemaVersion": 2, "config": {"digest": "sha256:" + "c" * 64}}
@@ -241,11 +235,8 @@ class TestRedirects(ModuleTestCase):
                 return None, {"status": 307, "msg": "Temporary Redirect", "body": b"",
                               "location": "https://blobs.example.com/c?signature=x"}
             return io.BytesIO(json.dumps(manifest).encode()), {"status": 200, "docker-content-digest": "d"}
-        with patch.object(http_api, "fetch_url", registry):
-            with set_module_args(dict(BASE, labels=True)):
-                with self.assertRaises(AnsibleExitJson) as ctx:
-                    registry_image_info.main()
-        self.assertEqual(ctx.exception.result["labels"], {"a": "b"})
+        result = self.run_module(registry, dict(BASE, labels=True))
+        self.assertEqual(result["labels"], {"a": "b"})
         blob_store = [c for c in calls if c[1].startswith("https://blobs.example.com/")]
         self.assertEqual(len(blob_store), 1)
         self.assertNotIn("Authorization", blob_store[0][2])

@@ -55,3 +55,20 @@ class ModuleTestCase(unittest.TestCase):
         self.mock_module = patch.multiple(basic.AnsibleModule, exit_json=exit_json, fail_json=fail_json)
         self.mock_module.start()
         self.addCleanup(self.mock_module.stop)
+
+
+class HttpModuleTestCase(ModuleTestCase):
+    """For modules that talk HTTP through module_utils/http_api.py: ``fetch_url`` is the fake.
+
+    Subclasses set ``module_main`` (the module's ``main``, as a staticmethod).
+    """
+
+    module_main = None
+
+    def run_module(self, fake, args, exc=AnsibleExitJson):
+        from ansible_collections.dlstack.cdh.plugins.module_utils import http_api
+        with patch.object(http_api, "fetch_url", fake):
+            with set_module_args(args):
+                with self.assertRaises(exc) as ctx:
+                    self.module_main()
+        return ctx.exception.result
